@@ -49,7 +49,8 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--results) [ $# -ge 2 ] || usage; results=$2; shift 2 ;;
 	--results=*) results=${1#--results=}; shift ;;
-	*) [ "$cmd" = dump ] && [ -z "$out" ] || usage; out=$1; shift ;;
+	*) if [ "$cmd" != dump ] || [ -n "$out" ]; then usage; fi
+	   out=$1; shift ;;
 	esac
 done
 case "$cmd" in
