@@ -333,11 +333,13 @@ vm_kill() {
 vm_results() { tr -d '\r' <"${1:-$VM_RESULT}" 2>/dev/null; }
 
 # vm_scan_console LOG [CONTEXT]: print kernel splat lines with context;
-# returns 0 when the console is clean, 1 otherwise.
+# returns 0 when the console is clean, 1 otherwise. Only kernel lines count
+# (printk timestamp); lines a test echoes with its "[name] " prefix do not.
 vm_scan_console() {
 	local log=$1 ctx=${2:-30} hits
 	hits=$(tr -d '\r' <"$log" | grep -nE "\[ *[0-9]+\.[0-9]+\].*($VM_SPLAT_RE)" |
-		grep -vE '^[0-9]+:\[ *[0-9.]+\] (Kernel )?[Cc]ommand line:' | cut -d: -f1)
+		grep -vE '^[0-9]+:\[ *[0-9.]+\] (Kernel )?[Cc]ommand line:' |
+		grep -vE '^[0-9]+:\[[^]]*[^]0-9. ][^]]*\] ' | cut -d: -f1)
 	[ -z "$hits" ] && return 0
 	tr -d '\r' <"$log" | awk -v hits="$hits" -v ctx="$ctx" '
 		BEGIN { n = split(hits, h, "\n"); for (i = 1; i <= n; i++) {

@@ -1,0 +1,63 @@
+#!/bin/bash
+# Harness self-test: a module that WARNs at init must turn a VM run red.
+#   tests/vm/selftest.sh [--kver LINE|RELEASE]... [--fault-dir DIR]
+# (default: every installed line; DIR/<release>/zuf.ko, default build/kmod-fault)
+# Runs the module suite with build/kmod-fault/<rel>/zuf.ko and --expect-fail,
+# then checks the run was red *because of* the WARNING on the console.
+# Writes "PASS|FAIL <line>/harness/catches-warn" to stdout and to
+# build/results/vm-<line>-selftest.txt. Exit 0 only if all lines PASS.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/host-lib.sh"
+
+kvers=()
+fault_dir=$VM_REPO/build/kmod-fault
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kver) kvers+=("$2"); shift ;;
+	--fault-dir) fault_dir=$2; shift ;;
+	*) echo "selftest.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+if [ ${#kvers[@]} = 0 ]; then
+	mapfile -t kvers < <("$VM_REPO/scripts/kernels.sh" --image | sed -E 's/^([0-9]+\.[0-9]+).*/\1/' | sort -uV)
+fi
+[ ${#kvers[@]} -gt 0 ] || { echo "selftest.sh: no kernels installed" >&2; exit 2; }
+
+rc=0
+for k in "${kvers[@]}"; do
+	vm_resolve_kver "$k" || { rc=1; continue; }
+	res=$VM_REPO/build/results/vm-$VM_LINE-selftest.txt
+	mkdir -p "$(dirname "$res")"
+	: >"$res"
+	ko=$fault_dir/$VM_REL/zuf.ko
+	inner=$VM_BUILD/logs/$VM_LINE-selftest.results
+	why=""
+	if [ ! -f "$ko" ]; then
+		why="fault module $ko not built"
+	else
+		"$HERE/run.sh" --kver "$VM_REL" --suite "$HERE/suites/module" \
+			--module "$ko" --expect-fail --name selftest --results "$inner" \
+			--timeout "${SELFTEST_TIMEOUT:-300}"
+		r=$?
+		log=$VM_BUILD/logs/$VM_LINE-selftest.log
+		if [ $r != 0 ]; then
+			why="run.sh did not report the faulty module's run as red"
+		elif ! grep -q "console-clean" "$inner"; then
+			why="run was red but console-clean did not fail"
+		elif ! tr -d '\r' <"$log" | grep -qE '\[ *[0-9.]+\] WARNING:'; then
+			why="no kernel WARNING line on the console"
+		fi
+	fi
+	if [ -z "$why" ]; then
+		line="PASS $VM_LINE/harness/catches-warn"
+	else
+		line="FAIL $VM_LINE/harness/catches-warn"
+		echo "selftest: $VM_LINE: $why" >&2
+		rc=1
+	fi
+	echo "$line"
+	echo "$line" >>"$res"
+done
+exit $rc
