@@ -1,0 +1,74 @@
+# ZUFS top-level Makefile. See README.md; the commands a user needs are
+# `make demo` and `make check`, both of which install what they need.
+
+VERSION := $(shell cat VERSION)
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+STAGE := $(BUILD)/stage
+KVER ?=
+
+# Installed supported kernels with headers (discovered, never hard-coded).
+KERNELS = $(shell scripts/kernels.sh --headers)
+# Kernel lines the VM suite runs on.
+VM_LINES := 6.1 6.12
+
+.PHONY: all deps modules modules-fault zus stage check unit-check vm-check \
+	demo clean help
+
+all: deps-ok modules zus
+
+help:
+	@echo "make            build zuf.ko for every installed supported kernel, and zus"
+	@echo "make deps       install build and test dependencies (apt-get)"
+	@echo "make check      unit tests, VM suites on 6.1 and 6.12, packaging checks"
+	@echo "make vm-check KVER=6.1|6.12   the VM suites on one kernel line"
+	@echo "make demo       boot a VM and show ZUFS working"
+
+# ~~~~ dependencies ~~~~
+deps:
+	scripts/deps.sh
+
+# Install dependencies only when something is missing (fast when all is there).
+deps-ok:
+	@scripts/deps.sh >/dev/null || scripts/deps.sh
+
+# ~~~~ kernel module ~~~~
+modules: deps-ok
+	scripts/build-modules.sh
+
+modules-fault: deps-ok
+	scripts/build-modules.sh --fault $(shell scripts/kernels.sh --headers --image)
+
+# ~~~~ user space ~~~~
+zus: deps-ok
+	@if [ -f zus/Makefile ]; then $(MAKE) -C zus; fi
+
+# Staged install for the VM guests.
+stage: zus
+	rm -rf $(STAGE)
+	mkdir -p $(STAGE)
+	@if [ -f zus/Makefile ]; then \
+		$(MAKE) -C zus install install-tests DESTDIR=$(STAGE) PREFIX=/usr; fi
+
+# ~~~~ tests ~~~~
+unit-check: zus
+	@if [ -f zus/Makefile ]; then $(MAKE) -C zus check; \
+	else echo "0 passed, 0 failed"; fi
+
+# The VM suites of one kernel line (KVER=6.1 or 6.12), run by tests/vm/suites.sh.
+vm-check: modules modules-fault stage
+	@test -n "$(KVER)" || { echo "usage: make vm-check KVER=6.1|6.12"; exit 2; }
+	scripts/check.sh vm-$(KVER) -- tests/vm/suites.sh $(KVER)
+
+check: modules modules-fault stage
+	scripts/check.sh \
+		unit -- $(MAKE) -s unit-check ";;" \
+		$(foreach l,$(VM_LINES),vm-$(l) -- tests/vm/suites.sh $(l) ";;")
+
+demo: modules stage
+	tests/vm/demo.sh
+
+clean:
+	rm -rf $(BUILD)
+	@if [ -f zus/Makefile ]; then $(MAKE) -C zus clean; fi
+	@if [ -f src/Makefile ]; then rm -f src/zuf_config.h; fi

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * compat.h - thin wrappers over kernel APIs that differ between the
+ * supported kernels. Every #if here tests a HAVE_* result of a feature
+ * probe (probe.sh -> zuf_config.h), never a kernel version number.
+ */
+#ifndef __ZUF_COMPAT_H__
+#define __ZUF_COMPAT_H__
+
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/blkdev.h>
+#include "zuf_config.h"
+
+/* ~~~~ idmapped mounts: struct mnt_idmap (6.3+) or user_namespace ~~~~ */
+#if defined(HAVE_MNT_IDMAP)
+#include <linux/mnt_idmapping.h>
+typedef struct mnt_idmap zuf_idmap_t;
+#define ZUF_NOP_IDMAP (&nop_mnt_idmap)
+#elif defined(HAVE_USERNS_IDMAP)
+typedef struct user_namespace zuf_idmap_t;
+#define ZUF_NOP_IDMAP (&init_user_ns)
+#endif
+
+/* ~~~~ vma flags: vm_flags_set() (6.3+) or direct assignment ~~~~ */
+static inline void zuf_vm_flags_set(struct vm_area_struct *vma,
+				    unsigned long flags)
+{
+#ifdef HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+static inline void zuf_vm_flags_clear(struct vm_area_struct *vma,
+				      unsigned long flags)
+{
+#ifdef HAVE_VM_FLAGS_SET
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
+
+/* ~~~~ inode times: accessors (6.7+) or the i_[amc]time fields ~~~~ */
+static inline void zuf_inode_set_times(struct inode *inode,
+				       struct timespec64 atime,
+				       struct timespec64 mtime,
+				       struct timespec64 ctime)
+{
+#ifdef HAVE_INODE_TIME_ACCESSORS
+	inode_set_atime_to_ts(inode, atime);
+	inode_set_mtime_to_ts(inode, mtime);
+	inode_set_ctime_to_ts(inode, ctime);
+#else
+	inode->i_atime = atime;
+	inode->i_mtime = mtime;
+	inode->i_ctime = ctime;
+#endif
+}
+
+/* ~~~~ exclusive block device open by path ~~~~ */
+struct zuf_bdev {
+	struct block_device *bdev;
+#ifdef HAVE_BDEV_FILE_OPEN_BY_PATH
+	struct file *file;
+#endif
+};
+
+static inline int zuf_bdev_open(struct zuf_bdev *zb, const char *path,
+				bool rdonly, void *holder)
+{
+#ifdef HAVE_BDEV_FILE_OPEN_BY_PATH
+	blk_mode_t mode = BLK_OPEN_READ | (rdonly ? 0 : BLK_OPEN_WRITE);
+	struct file *f = bdev_file_open_by_path(path, mode, holder, NULL);
+
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	zb->file = f;
+	zb->bdev = file_bdev(f);
+#else
+	fmode_t mode = FMODE_READ | FMODE_EXCL | (rdonly ? 0 : FMODE_WRITE);
+	struct block_device *bdev = blkdev_get_by_path(path, mode, holder);
+
+	if (IS_ERR(bdev))
+		return PTR_ERR(bdev);
+	zb->bdev = bdev;
+#endif
+	return 0;
+}
+
+static inline void zuf_bdev_close(struct zuf_bdev *zb, bool rdonly)
+{
+#ifdef HAVE_BDEV_FILE_OPEN_BY_PATH
+	bdev_fput(zb->file);
+	zb->file = NULL;
+#else
+	blkdev_put(zb->bdev, FMODE_READ | FMODE_EXCL | (rdonly ? 0 : FMODE_WRITE));
+#endif
+	zb->bdev = NULL;
+}
+
+#endif /* __ZUF_COMPAT_H__ */

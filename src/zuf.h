@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * zuf.h - internal definitions of zuf.ko, the ZUFS kernel module.
+ *
+ * Layout of the module (one concern per file, as in fs/ext2 and fs/fuse):
+ *   module.c     module init/exit
+ *   zuf-root.c   the zuf-root control filesystem and its special files
+ *   zuf-core.c   transport: per-CPU ZT channels, dispatch, page window
+ *   mount.c      transport: the mount thread channel
+ *   super.c      VFS glue: file system types registered by the server
+ *   inode.c      VFS glue: inodes
+ *   ioctl.c      VFS glue: application ioctls (NOOP, ECHO)
+ */
+#ifndef __ZUF_H__
+#define __ZUF_H__
+
+#ifndef pr_fmt
+#define pr_fmt(fmt) "zuf: " fmt
+#endif
+
+#include <linux/fs.h>
+#include <linux/completion.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/pid.h>
+
+#include "compat.h"
+#include "zus_api.h"
+
+/* ~~~~ zuf-root special files ~~~~ */
+enum zuf_sf_type {
+	ZUF_SF_NONE = 0,	/* opened, no role yet */
+	ZUF_SF_SESSION,		/* ZU_IOC_HANDSHAKE: the server session */
+	ZUF_SF_ZT,		/* ZU_IOC_INIT_THREAD */
+	ZUF_SF_MOUNT,		/* ZU_IOC_MOUNT */
+	ZUF_SF_PMEM,		/* ZU_IOC_GRAB_PMEM */
+	ZUF_SF_PRIVATE,		/* ZU_IOC_PRIVATE_MOUNT */
+	ZUF_SF_EBUFF,		/* ZU_IOC_ALLOC_BUFFER */
+};
+
+struct zuf_special_file {
+	enum zuf_sf_type type;
+	struct file *file;
+};
+
+/* ~~~~ one operation in flight from an application to the server ~~~~ */
+struct zuf_dispatch_op {
+	struct zufs_ioc_hdr *hdr;	/* request; the reply lands here */
+	struct page **pages;		/* application pages for the window */
+	unsigned int nump;
+	bool pages_ro;
+	u64 server_gen;			/* the server this op is meant for */
+	struct completion done;
+};
+
+static inline void zuf_dispatch_init(struct zuf_dispatch_op *zdo,
+				     struct zufs_ioc_hdr *hdr,
+				     struct page **pages, unsigned int nump)
+{
+	zdo->hdr = hdr;
+	zdo->pages = pages;
+	zdo->nump = nump;
+	zdo->pages_ro = false;
+	zdo->server_gen = 0;
+	init_completion(&zdo->done);
+}
+
+/* ~~~~ ZT: one server thread bound to one CPU, one channel ~~~~ */
+enum zuf_zt_state {
+	ZT_DEAD = 0,	/* no server thread */
+	ZT_INIT,	/* thread attached, not yet waiting */
+	ZT_IDLE,	/* server waits in WAIT_OPT: free for an application */
+	ZT_BUSY,	/* an operation is handed over or being served */
+};
+
+struct zuf_zt {
+	struct zuf_special_file sf;
+	spinlock_t lock;
+	enum zuf_zt_state state;
+	int cpu;
+	unsigned int chan;
+	struct mm_struct *mm;		/* the server's, not referenced */
+	void *cmd;			/* vmalloc_user command buffer */
+	u32 cmd_size;
+	unsigned long win_uaddr;	/* server address of the window */
+	unsigned int mapped;		/* pages mapped in the window now */
+	bool op_ready;
+	bool brk;
+	struct zuf_dispatch_op *zdo;	/* the op being served */
+	wait_queue_head_t srv_wq;
+};
+
+/* ~~~~ the mount thread channel ~~~~ */
+struct zuf_mount_thread {
+	struct zuf_special_file sf;
+	spinlock_t lock;
+	bool has_op;
+	bool brk;
+	struct zufs_ioc_mount *zim;	/* op handed over, or being served */
+	struct completion *done;
+	wait_queue_head_t wq;
+	struct mutex serialize;		/* one mount op at a time */
+};
+
+enum zuf_server_state {
+	ZUF_SERVER_NONE = 0,
+	ZUF_SERVER_READY,
+	ZUF_SERVER_STOPPING,
+};
+
+/* ~~~~ the one zuf-root of this module ~~~~ */
+struct zuf_root_info {
+	struct mutex lock;		/* server attach/detach, fs types */
+	enum zuf_server_state state;
+	u64 server_gen;			/* bumped at every attach */
+	struct pid *server_pid;		/* tgid of the attached server */
+	struct zuf_special_file *session;
+	u64 agreed_caps;
+	u32 server_major, server_minor;
+
+	unsigned int nr_cpus;		/* nr_cpu_ids */
+	struct zuf_zt *zts;		/* [nr_cpus][ZUFS_MAX_ZT_CHANNELS] */
+	wait_queue_head_t *cpu_wq;	/* [nr_cpus]: waiting for a free ZT */
+
+	struct zuf_mount_thread mt;
+	struct list_head fs_types;
+};
+
+extern struct zuf_root_info *zuf_root;
+
+/* ~~~~ a file system type registered by the server ~~~~ */
+struct zuf_fs_type {
+	struct file_system_type vfs_fst;
+	struct list_head list;
+	char name[ZUFS_MAX_FS_NAME];
+	u64 zus_zfi;
+	u32 magic;
+	u32 version;
+	u32 fs_caps;
+	u64 server_gen;
+	bool registered;
+};
+
+static inline struct zuf_fs_type *ZUF_FST(struct file_system_type *fst)
+{
+	return container_of(fst, struct zuf_fs_type, vfs_fst);
+}
+
+/* ~~~~ a mounted superblock ~~~~ */
+struct zuf_sb_info {
+	struct zuf_fs_type *zft;
+	u64 zus_sbi;
+	u64 server_gen;
+	bool mounted;		/* the server knows this superblock */
+	char *options;		/* as given at mount, for the server */
+};
+
+static inline struct zuf_sb_info *ZUF_SBI(struct super_block *sb)
+{
+	return sb->s_fs_info;
+}
+
+/* ~~~~ inodes ~~~~ */
+struct zuf_inode_info {
+	struct inode vfs_inode;
+	u64 zus_ii;
+};
+
+static inline struct zuf_inode_info *ZUF_II(struct inode *inode)
+{
+	return container_of(inode, struct zuf_inode_info, vfs_inode);
+}
+
+/* zuf-root.c */
+int zuf_root_register(void);
+void zuf_root_unregister(void);
+bool zuf_is_server(struct zuf_root_info *zri);
+int zuf_root_detach_server(struct zuf_root_info *zri);
+
+/* zuf-core.c */
+int zufc_zts_init(struct zuf_root_info *zri);
+void zufc_zts_fini(struct zuf_root_info *zri);
+int zufc_dispatch(struct zuf_root_info *zri, struct zuf_dispatch_op *zdo);
+long zufc_zt_ioctl(struct file *file, unsigned int cmd, void __user *parg);
+int zufc_zt_mmap(struct file *file, struct vm_area_struct *vma);
+void zufc_zt_release(struct file *file);
+void zufc_zt_release_slot(struct zuf_zt *zt);
+void zufc_break_all(struct zuf_root_info *zri);
+long zufc_numa_map(struct file *file, void __user *parg);
+const char *zuf_op_name(u32 op);
+
+/* mount.c */
+void zufm_init(struct zuf_root_info *zri);
+int zufm_dispatch(struct zuf_root_info *zri, u32 operation,
+		  struct zufs_ioc_mount *zim);
+long zufm_ioctl(struct file *file, void __user *parg);
+void zufm_release(struct file *file);
+void zufm_break(struct zuf_root_info *zri);
+
+/* super.c */
+int zuf_register_fs(struct zuf_root_info *zri,
+		    struct zufs_ioc_register_fs *rfs);
+void zuf_unregister_all_fs(struct zuf_root_info *zri);
+void zuf_free_dead_fs(struct zuf_root_info *zri);
+
+/* inode.c */
+int zuf_inode_cache_init(void);
+void zuf_inode_cache_fini(void);
+struct inode *zuf_alloc_inode(struct super_block *sb);
+void zuf_free_inode(struct inode *inode);
+struct inode *zuf_iget_root(struct super_block *sb, u64 zus_ii,
+			    const struct zufs_attr *attr);
+
+/* ioctl.c */
+long zuf_app_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+/* The one check of every errno a server hands back. */
+static inline int zuf_server_err(s32 err)
+{
+	if (err > 0 || err < -MAX_ERRNO)
+		return -EIO;
+	return err;
+}
+
+#endif /* __ZUF_H__ */

@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note OR BSD-3-Clause */
+/*
+ * zus_api.h - the ZUFS protocol: the one ABI shared by zuf.ko (kernel) and
+ * zus (the user-mode server, libzus and its plugins).
+ *
+ * This header is compiled unchanged by both sides. Only fixed-width types
+ * are used, every struct is explicitly padded, and the size and key offsets
+ * of every struct are pinned by static asserts at the end of this file.
+ * Server objects travel as opaque __u64 handles, never as pointers.
+ *
+ * Protocol history
+ * ----------------
+ * 1.0 (zufs 0.1.0)
+ *   - first contact: ZU_IOC_HANDSHAKE, major/minor and capability words
+ *   - zuf-root special files: server session, ZT threads, mount thread,
+ *     pmem grab, private mount, exec buffer
+ *   - per-CPU ZT channels: ZU_IOC_INIT_THREAD, ZU_IOC_WAIT_OPT,
+ *     ZU_IOC_BREAK_ALL; command buffer and application-page window mmaps
+ *   - ZU_IOC_REGISTER_FS, ZU_IOC_NUMA_MAP
+ *   - mount thread: MOUNT, UMOUNT, REMOUNT, STATFS, SHOW_OPTIONS
+ *   - operations NOOP and ECHO (transport tests, benchmarks)
+ *
+ * Compatibility rules
+ * -------------------
+ * A different ZUFS_ABI_MAJOR is refused by both sides at first contact.
+ * A newer minor on either side works: the kernel answers the handshake with
+ * its own version and the intersection of both capability words, and
+ * neither side uses a feature outside that intersection. New operations and
+ * new trailing struct members are introduced with a new minor and a new
+ * capability bit; existing layouts never change within a major.
+ *
+ * Overview of the flow
+ * --------------------
+ * 1. The server opens /sys/fs/zuf with O_TMPFILE|O_RDWR; every such file is
+ *    a "special file" that takes exactly one role through its first ioctl.
+ * 2. ZU_IOC_HANDSHAKE on the first file makes it the server session. Only
+ *    one server per zuf-root: a second handshake gets EBUSY. All other
+ *    server roles are refused (EPERM) before the handshake and from other
+ *    processes than the server's. Closing the session file (or the death of
+ *    the server) ends the session: waiting applications get EIO, registered
+ *    filesystem types are unregistered, mounts return EIO until unmounted.
+ * 3. ZU_IOC_REGISTER_FS on the session file, once per filesystem type.
+ * 4. One thread per zuf-root file in ZU_IOC_MOUNT (the mount thread).
+ * 5. One ZT thread per (CPU, channel): the thread pins itself to one CPU
+ *    (sched_setaffinity), opens a file, ZU_IOC_INIT_THREAD, mmaps the
+ *    command buffer (offset ZUFS_ZT_CMD_OFFSET) and the application window
+ *    (offset ZUFS_ZT_APP_OFFSET), both MAP_SHARED, then loops in
+ *    ZU_IOC_WAIT_OPT. Each return of WAIT_OPT delivers one operation in the
+ *    command buffer (struct zufs_ioc_hdr first); the server writes its reply
+ *    into the same buffer and calls WAIT_OPT again, which hands the reply to
+ *    the waiting application and sleeps until the next operation.
+ *    WAIT_OPT returning with hdr.operation == ZUFS_OP_BREAK means: stop.
+ *
+ * All ioctls below are refused without CAP_SYS_ADMIN.
+ */
+#ifndef _LINUX_ZUS_API_H
+#define _LINUX_ZUS_API_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#ifdef __KERNEL__
+#include <linux/build_bug.h>
+#define ZUFS_STATIC_ASSERT(expr, msg) static_assert(expr, msg)
+#define zufs_offsetof(t, m) offsetof(t, m)
+#else
+#include <stddef.h>
+#define ZUFS_STATIC_ASSERT(expr, msg) _Static_assert(expr, msg)
+#define zufs_offsetof(t, m) offsetof(t, m)
+#endif
+
+/* ~~~~ Versions and capabilities ~~~~ */
+
+#define ZUFS_ABI_MAJOR		1
+#define ZUFS_ABI_MINOR		0
+
+/* Capability bits exchanged at first contact (ZU_IOC_HANDSHAKE). */
+#define ZUFS_CAP_ZT_WINDOW	(1ULL << 0)	/* app pages mapped into ZTs */
+#define ZUFS_CAP_NUMA_MAP	(1ULL << 1)	/* ZU_IOC_NUMA_MAP */
+#define ZUFS_CAP_PRIVATE_MOUNT	(1ULL << 2)	/* ZU_IOC_PRIVATE_MOUNT */
+#define ZUFS_CAP_PMEM		(1ULL << 3)	/* ZU_IOC_GRAB_PMEM + mmap */
+#define ZUFS_CAP_EXEC_BUFFER	(1ULL << 4)	/* ZU_IOC_ALLOC_BUFFER */
+/* Everything this version of the header knows about. */
+#define ZUFS_CAPS_ALL		(ZUFS_CAP_ZT_WINDOW | ZUFS_CAP_NUMA_MAP | \
+				 ZUFS_CAP_PRIVATE_MOUNT | ZUFS_CAP_PMEM | \
+				 ZUFS_CAP_EXEC_BUFFER)
+
+/* ~~~~ Fixed names and limits ~~~~ */
+
+#define ZUFS_ROOT_FSTYPE	"zuf"
+#define ZUFS_ROOT_PATH		"/sys/fs/zuf"
+#define ZUFS_ROOT_MAGIC		0x5A554652	/* "ZUFR" */
+
+#define ZUFS_MAX_FS_NAME	16	/* incl. NUL: "pmemfs" */
+#define ZUFS_MAX_ZT_CHANNELS	8	/* channels per CPU */
+#define ZUFS_MAX_CPUS		1024	/* NUMA map size */
+#define ZUFS_NODE_NONE		0xFFFF	/* cpu not possible / offline */
+#define ZUFS_MOUNT_OPTIONS_MAX	1024	/* incl. NUL */
+#define ZUFS_DEV_PATH_MAX	256	/* incl. NUL */
+#define ZUFS_VERSION_STR_MAX	32	/* incl. NUL */
+
+/* Command buffer: per ZT, kernel allocated, mmapped by the server. */
+#define ZUFS_CMD_MIN		4096U
+#define ZUFS_CMD_MAX		(1024U * 1024U)
+#define ZUFS_CMD_DEFAULT	(64U * 1024U)
+
+/* Application window: per ZT; one dispatch maps at most this many bytes of
+ * application pages into it. Larger requests are split by the kernel.
+ */
+#define ZUFS_APP_WINDOW_PAGES	1024U
+#define ZUFS_APP_WINDOW_SIZE	(ZUFS_APP_WINDOW_PAGES * 4096U)
+
+/* mmap offsets of a ZT file (page aligned, in bytes). */
+#define ZUFS_ZT_CMD_OFFSET	0ULL
+#define ZUFS_ZT_APP_OFFSET	(1ULL << 30)
+
+/* ~~~~ The header of every operation ~~~~ */
+
+/* hdr.flags */
+#define ZUFS_H_INTR		(1U << 0)  /* the application got a fatal signal */
+#define ZUFS_H_HAS_PAGES	(1U << 1)  /* app pages are in the window */
+#define ZUFS_H_PAGES_RO		(1U << 2)  /* ... mapped read-only */
+
+/*
+ * Kernel -> server: operation, in_len (bytes of request, header included),
+ * out_max (the largest reply the kernel will accept, header included),
+ * out_start (where the reply payload starts; equals sizeof(struct) of the
+ * operation unless the operation says otherwise).
+ * Server -> kernel: err (0 or a negative errno) and out_len (bytes of reply
+ * payload written starting at out_start). The kernel checks
+ * out_start + out_len <= out_max and errno ranges before using anything.
+ */
+struct zufs_ioc_hdr {
+	__s32 err;
+	__u32 operation;	/* enum e_zufs_operation */
+	__u32 in_len;
+	__u32 out_start;
+	__u32 out_len;
+	__u32 out_max;
+	__u32 flags;		/* ZUFS_H_* */
+	__u32 reserved;
+	__u64 offset;		/* per operation, e.g. a file offset */
+	__u64 len;		/* per operation, e.g. an IO length */
+};
+
+/* ~~~~ Operations ~~~~
+ *
+ * Numbering by ranges so later minors add operations without renumbering:
+ *   0x0000-0x00ff  transport and test
+ *   0x0100-0x01ff  mount thread (also in enum e_mount_operation)
+ *   0x0200-0x03ff  namespace and inode operations
+ *   0x0400-0x05ff  data path (read/write, mmap, fallocate, ...)
+ *   0x0600-0x06ff  attributes (xattr, acl, flags, ioctl pass-through)
+ *   0x0700-0x07ff  reserved
+ */
+enum e_zufs_operation {
+	ZUFS_OP_NULL		= 0,
+	ZUFS_OP_BREAK		= 1,	/* WAIT_OPT: the server must stop */
+	ZUFS_OP_NOOP		= 2,	/* answer with err = 0 */
+	ZUFS_OP_ECHO		= 3,	/* struct zufs_ioc_echo */
+
+	ZUFS_OP_MAX_OPT		= 0x0800,
+};
+
+/* Mount-thread operations (ZU_IOC_MOUNT). */
+enum e_mount_operation {
+	ZUFS_M_MOUNT		= 0x0100,
+	ZUFS_M_UMOUNT		= 0x0101,
+	ZUFS_M_REMOUNT		= 0x0102,
+	ZUFS_M_STATFS		= 0x0103,
+	ZUFS_M_SHOW_OPTIONS	= 0x0104,
+};
+
+/* ~~~~ Common types ~~~~ */
+
+struct zufs_time {
+	__s64 sec;
+	__u32 nsec;
+	__u32 reserved;
+};
+
+/* Inode attributes as the server reports them. */
+struct zufs_attr {
+	__u64 ino;
+	__u64 size;
+	__u64 blocks;		/* in 512-byte units */
+	__u64 generation;
+	__u32 mode;
+	__u32 nlink;
+	__u32 uid;		/* in the init user namespace */
+	__u32 gid;
+	__u32 rdev;		/* new_encode_dev() */
+	__u32 flags;		/* FS_*_FL */
+	struct zufs_time atime;
+	struct zufs_time mtime;
+	struct zufs_time ctime;
+	struct zufs_time btime;
+};
+
+/* ~~~~ ZU_IOC_HANDSHAKE: first contact ~~~~
+ * in (server): major, minor, caps, version string (informational)
+ * out (kernel): kernel_major, kernel_minor, kernel_caps and agreed_caps
+ *   (= caps & kernel_caps), kernel version string, num_cpus (possible).
+ * On a major mismatch the ioctl fails with EPROTO and fills the kernel_*
+ * fields so the server can name both versions; the kernel logs one line.
+ */
+struct zufs_ioc_handshake {
+	struct zufs_ioc_hdr hdr;
+	__u32 major;
+	__u32 minor;
+	__u64 caps;
+	char version[ZUFS_VERSION_STR_MAX];
+	__u32 kernel_major;
+	__u32 kernel_minor;
+	__u64 kernel_caps;
+	__u64 agreed_caps;
+	char kernel_version[ZUFS_VERSION_STR_MAX];
+	__u32 num_cpus;
+	__u32 max_channels;	/* ZUFS_MAX_ZT_CHANNELS of the kernel */
+};
+
+/* ~~~~ ZU_IOC_REGISTER_FS ~~~~ (on the server session file) */
+
+/* zufs_ioc_register_fs.fs_caps */
+#define ZUFS_FSC_REQUIRES_DEV	(1U << 0)  /* mount takes a pmem device */
+#define ZUFS_FSC_NO_ECHO	(1U << 1)  /* ECHO is not implemented */
+
+struct zufs_ioc_register_fs {
+	struct zufs_ioc_hdr hdr;
+	__u64 zus_zfi;		/* server handle of the fs type */
+	char name[ZUFS_MAX_FS_NAME];
+	__u32 magic;		/* statfs f_type */
+	__u32 version;		/* of the plugin/on-media format, informational */
+	__u32 fs_caps;		/* ZUFS_FSC_* */
+	__u32 reserved;
+};
+
+/* ~~~~ ZU_IOC_NUMA_MAP ~~~~ */
+struct zufs_ioc_numa_map {
+	struct zufs_ioc_hdr hdr;
+	__u32 possible_cpus;
+	__u32 online_cpus;
+	__u32 possible_nodes;
+	__u32 online_nodes;
+	__u32 max_cpu_per_node;
+	__u32 nodes_not_symmetrical;
+	__u16 cpu_to_node[ZUFS_MAX_CPUS];	/* ZUFS_NODE_NONE if offline */
+};
+
+/* ~~~~ ZU_IOC_INIT_THREAD ~~~~
+ * The calling thread must be bound to exactly one CPU; the kernel uses that
+ * CPU. in: channel_no (< max_channels), max_command (command buffer size,
+ * clamped to [ZUFS_CMD_MIN, ZUFS_CMD_MAX] and rounded to pages).
+ * out: cpu, max_command actually allocated.
+ */
+struct zufs_ioc_init_thread {
+	struct zufs_ioc_hdr hdr;
+	__u32 channel_no;
+	__u32 max_command;
+	__u32 cpu;
+	__u32 reserved;
+};
+
+/* ~~~~ Mount thread: ZU_IOC_MOUNT ~~~~
+ * The mount thread calls ZU_IOC_MOUNT with a buffer of
+ * sizeof(struct zufs_ioc_mount). On the first call hdr.operation must be
+ * ZUFS_OP_NULL. Each return delivers one mount operation; the server writes
+ * the answer into the same struct and calls ZU_IOC_MOUNT again.
+ */
+
+/* zufs_mount_info.sb_flags */
+#define ZUFS_M_RDONLY		(1U << 0)
+#define ZUFS_M_SILENT		(1U << 1)
+
+struct zufs_mount_info {
+	/* in */
+	__u64 zus_zfi;		/* the fs type's server handle */
+	__u32 num_cpu;
+	__u32 num_channels;
+	__u32 sb_flags;		/* ZUFS_M_* */
+	__u32 pmem_id;		/* for ZU_IOC_GRAB_PMEM; 0 = no device */
+	__u64 pmem_size;	/* bytes of the device, 0 = no device */
+	/* out (MOUNT) */
+	__u64 zus_sbi;		/* server handle of the superblock */
+	__u64 zus_ii;		/* server handle of the root inode */
+	struct zufs_attr root;	/* root inode attributes */
+	__u32 s_blocksize_bits;
+	__u32 s_time_gran;	/* nanoseconds */
+	__u64 s_maxbytes;
+	/* in (MOUNT, REMOUNT) / out (SHOW_OPTIONS): NUL terminated */
+	__u32 options_len;	/* bytes used in options, NUL excluded */
+	__u32 reserved;
+	char options[ZUFS_MOUNT_OPTIONS_MAX];
+	char dev_path[ZUFS_DEV_PATH_MAX];	/* in (MOUNT) */
+};
+
+struct zufs_statfs {
+	__u64 blocks;
+	__u64 bfree;
+	__u64 bavail;
+	__u64 files;
+	__u64 ffree;
+	__u64 fsid;
+	__u32 bsize;
+	__u32 frsize;
+	__u32 namelen;
+	__u32 flags;
+};
+
+struct zufs_ioc_mount {
+	struct zufs_ioc_hdr hdr;
+	struct zufs_mount_info zmi;
+	struct zufs_statfs statfs;	/* out (STATFS) */
+};
+
+/* ~~~~ ZUFS_OP_ECHO ~~~~ (a ZT operation, for tests and benchmarks)
+ * The application's buffer (len bytes, starting at byte pg_offset of the
+ * first page) is mapped into the ZT's application window
+ * (ZUFS_H_HAS_PAGES). Requests larger than the window are split by the
+ * kernel: hdr.len is the length of this piece and hdr.offset its position
+ * in the application's whole buffer. For i in [0, hdr.len) the server must
+ * check window byte pg_offset + i equals
+ * zufs_echo_pattern(seed_in, hdr.offset + i), then overwrite it with
+ * zufs_echo_pattern(seed_out, hdr.offset + i). Mismatch: err = -EILSEQ.
+ * Reply: out_start = offsetof(checked); `checked` = bytes verified,
+ * out_len = 8.
+ */
+struct zufs_ioc_echo {
+	struct zufs_ioc_hdr hdr;
+	__u64 zus_sbi;
+	__u32 pg_offset;
+	__u32 seed_in;
+	__u32 seed_out;
+	__u32 reserved;
+	__u64 checked;		/* out: bytes verified */
+};
+
+static inline __u8 zufs_echo_pattern(__u32 seed, __u64 i)
+{
+	__u64 x = (i + 1) * 0x9E3779B97F4A7C15ULL + seed;
+
+	return (__u8)((x >> 32) ^ (x >> 13) ^ seed);
+}
+
+/* ~~~~ NOOP ~~~~: hdr only (out_start = out_max = sizeof(hdr)); the
+ * superblock's zus_sbi is in hdr.offset. Answer err = 0, out_len = 0.
+ */
+
+/* ~~~~ Application ioctls on any file of a ZUFS mount ~~~~
+ * These let tools and tests reach the server through the ZT path.
+ */
+struct zufs_ioc_app_echo {
+	__u64 buf;		/* user address */
+	__u64 len;		/* bytes, up to ZUFS_APP_ECHO_MAX */
+	__u32 seed_in;
+	__u32 seed_out;
+	__u64 checked;		/* out */
+};
+#define ZUFS_APP_ECHO_MAX	(64ULL << 20)
+
+/* ~~~~ pmem and private mount ~~~~ */
+
+/* ZU_IOC_GRAB_PMEM: in pmem_id (from zufs_mount_info); out size. The file
+ * then maps the device with mmap(MAP_SHARED), offset 0..size.
+ */
+struct zufs_ioc_pmem {
+	struct zufs_ioc_hdr hdr;
+	__u32 pmem_id;
+	__u32 block_size;	/* out: 4096 */
+	__u64 size;		/* out: bytes */
+	__u64 reserved;
+};
+
+/* ZU_IOC_PRIVATE_MOUNT: in dev_path and flags; the kernel opens the block
+ * device exclusively (EBUSY if mounted or held), requires DAX (EOPNOTSUPP
+ * without it) and the file maps the device as with GRAB_PMEM. No VFS
+ * superblock is created; closing the file releases the device.
+ */
+#define ZUFS_PRIV_RDONLY	(1U << 0)
+struct zufs_ioc_private_mount {
+	struct zufs_ioc_hdr hdr;
+	char dev_path[ZUFS_DEV_PATH_MAX];
+	__u32 flags;		/* ZUFS_PRIV_* */
+	__u32 block_size;	/* out */
+	__u64 size;		/* out: bytes */
+	__u32 dax;		/* out: 1 if the device supports DAX */
+	__u32 reserved;
+};
+
+/* ZU_IOC_ALLOC_BUFFER: a kernel buffer of size bytes (page multiple, at
+ * most ZUFS_CMD_MAX) that the server maps with mmap at offset 0.
+ */
+struct zufs_ioc_alloc_buffer {
+	struct zufs_ioc_hdr hdr;
+	__u32 size;
+	__u32 reserved;
+};
+
+/* ~~~~ ioctl numbers ~~~~ */
+#define ZUFS_IOC_MAGIC	0xF5
+
+/* server side, on zuf-root special files */
+#define ZU_IOC_HANDSHAKE	_IOWR(ZUFS_IOC_MAGIC, 1, struct zufs_ioc_handshake)
+#define ZU_IOC_REGISTER_FS	_IOWR(ZUFS_IOC_MAGIC, 2, struct zufs_ioc_register_fs)
+#define ZU_IOC_MOUNT		_IOWR(ZUFS_IOC_MAGIC, 3, struct zufs_ioc_mount)
+#define ZU_IOC_NUMA_MAP		_IOR(ZUFS_IOC_MAGIC, 4, struct zufs_ioc_numa_map)
+#define ZU_IOC_INIT_THREAD	_IOWR(ZUFS_IOC_MAGIC, 5, struct zufs_ioc_init_thread)
+#define ZU_IOC_WAIT_OPT		_IO(ZUFS_IOC_MAGIC, 6)
+#define ZU_IOC_BREAK_ALL	_IO(ZUFS_IOC_MAGIC, 7)
+#define ZU_IOC_GRAB_PMEM	_IOWR(ZUFS_IOC_MAGIC, 8, struct zufs_ioc_pmem)
+#define ZU_IOC_PRIVATE_MOUNT	_IOWR(ZUFS_IOC_MAGIC, 9, struct zufs_ioc_private_mount)
+#define ZU_IOC_ALLOC_BUFFER	_IOWR(ZUFS_IOC_MAGIC, 10, struct zufs_ioc_alloc_buffer)
+
+/* application side, on files of a ZUFS mount */
+#define ZUFS_IOC_NOOP		_IO(ZUFS_IOC_MAGIC, 64)
+#define ZUFS_IOC_ECHO		_IOWR(ZUFS_IOC_MAGIC, 65, struct zufs_ioc_app_echo)
+
+/* ~~~~ Layout pins: a change here is an ABI change ~~~~ */
+#define ZUFS_PIN_SIZE(t, n) \
+	ZUFS_STATIC_ASSERT(sizeof(struct t) == (n), "ABI: size of " #t)
+#define ZUFS_PIN_OFF(t, m, n) \
+	ZUFS_STATIC_ASSERT(zufs_offsetof(struct t, m) == (n), "ABI: " #t "." #m)
+
+ZUFS_PIN_SIZE(zufs_ioc_hdr, 48);
+ZUFS_PIN_OFF(zufs_ioc_hdr, operation, 4);
+ZUFS_PIN_OFF(zufs_ioc_hdr, out_len, 16);
+ZUFS_PIN_OFF(zufs_ioc_hdr, offset, 32);
+ZUFS_PIN_SIZE(zufs_time, 16);
+ZUFS_PIN_SIZE(zufs_attr, 120);
+ZUFS_PIN_OFF(zufs_attr, mode, 32);
+ZUFS_PIN_OFF(zufs_attr, atime, 56);
+ZUFS_PIN_SIZE(zufs_ioc_handshake, 160);
+ZUFS_PIN_OFF(zufs_ioc_handshake, kernel_major, 96);
+ZUFS_PIN_OFF(zufs_ioc_handshake, agreed_caps, 112);
+ZUFS_PIN_SIZE(zufs_ioc_register_fs, 88);
+ZUFS_PIN_OFF(zufs_ioc_register_fs, name, 56);
+ZUFS_PIN_SIZE(zufs_ioc_numa_map, 2120);
+ZUFS_PIN_OFF(zufs_ioc_numa_map, cpu_to_node, 72);
+ZUFS_PIN_SIZE(zufs_ioc_init_thread, 64);
+ZUFS_PIN_SIZE(zufs_mount_info, 1472);
+ZUFS_PIN_OFF(zufs_mount_info, zus_sbi, 32);
+ZUFS_PIN_OFF(zufs_mount_info, root, 48);
+ZUFS_PIN_OFF(zufs_mount_info, options, 192);
+ZUFS_PIN_SIZE(zufs_statfs, 64);
+ZUFS_PIN_SIZE(zufs_ioc_mount, 1584);
+ZUFS_PIN_OFF(zufs_ioc_mount, statfs, 1520);
+ZUFS_PIN_SIZE(zufs_ioc_echo, 80);
+ZUFS_PIN_SIZE(zufs_ioc_app_echo, 32);
+ZUFS_PIN_SIZE(zufs_ioc_pmem, 72);
+ZUFS_PIN_SIZE(zufs_ioc_private_mount, 328);
+ZUFS_PIN_SIZE(zufs_ioc_alloc_buffer, 56);
+
+#endif /* _LINUX_ZUS_API_H */
