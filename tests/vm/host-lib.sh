@@ -29,7 +29,7 @@ VM_SLOW_SIZE=${VM_SLOW_SIZE:-1G}
 VM_MIRROR=${VM_MIRROR:-http://deb.debian.org/debian}
 VM_SECURITY_MIRROR=${VM_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 # Bump when the recipe of the cached base image changes (not its package list).
-VM_BASE_RECIPE=3
+VM_BASE_RECIPE=4
 # Kernel modules copied into the guest (plus their dependencies). Built-in
 # ones and ones a kernel does not have are skipped.
 VM_GUEST_MODULES=${VM_GUEST_MODULES:-"nfit libnvdimm nd_pmem nd_btt nd_e820 dax_pmem
@@ -118,6 +118,9 @@ vm_build_base() {
 			"$dir"/var/cache/debconf/*-old "$dir"/var/log/* \
 			"$dir"/etc/modprobe.d/nvdimm-security.conf \
 			"$dir"/usr/share/locale
+		# Full perl is only there for usrmerge's postinst; perl-base stays.
+		rm -rf "$dir"/usr/share/perl/5.* "$dir"/usr/lib/x86_64-linux-gnu/perl/5.* \
+			"$dir"/usr/lib/x86_64-linux-gnu/libperl.so.* "$dir"/usr/bin/perl5.*.*
 		find "$dir"/usr/lib/python3* -name __pycache__ -prune -exec rm -rf {} + 2>/dev/null
 		echo zufs-vm >"$dir/etc/hostname"
 		mkdir -p "$dir/zufs"
@@ -250,7 +253,7 @@ vm_prepare_disks() {
 }
 
 # vm_start HARD_TIMEOUT: start QEMU in the background, killed with SIGKILL
-# after HARD_TIMEOUT seconds whatever happens. Inputs: VM_KERNEL VM_INITRD
+# after HARD_TIMEOUT seconds whatever happens; holds a lock on VM_PMEM.lock. Inputs: VM_KERNEL VM_INITRD
 # VM_PMEM VM_SLOW VM_CONSOLE VM_RESULT [VM_APPEND]. Sets VM_PID (QEMU's pid,
 # for kill -9) and VM_TPID (the timeout wrapper, for wait).
 vm_start() {
@@ -264,7 +267,8 @@ random.trust_cpu=on ${VM_APPEND:-}"
 	: >"$VM_RESULT"
 	pidfile=$VM_CONSOLE.pid
 	rm -f "$pidfile"
-	timeout -s KILL "$hard" "$VM_QEMU" \
+	# The lock on the pmem file keeps two VMs off the same "hardware".
+	flock -n -E 75 "$VM_PMEM.lock" timeout -s KILL "$hard" "$VM_QEMU" \
 		-nodefaults -display none -no-reboot \
 		-accel tcg,thread=multi -cpu max -smp "$VM_SMP" \
 		-m "$VM_MEM" -machine pc,nvdimm=on \
@@ -286,6 +290,8 @@ random.trust_cpu=on ${VM_APPEND:-}"
 		sleep 0.05
 	done
 	if [ -z "$VM_PID" ]; then
+		wait "$VM_TPID"
+		[ $? = 75 ] && vm_msg "$VM_PMEM is in use by another VM"
 		vm_msg "QEMU did not start:"
 		cat "$VM_CONSOLE.qemu" >&2
 		return 1

@@ -70,9 +70,10 @@ echo "vm: $VM_REL suite=$name module=$module pmem=$pmem log=$VM_CONSOLE" >&2
 t_boot=$SECONDS
 # QEMU gets a hard SIGKILL a little after our own deadline.
 vm_start $((timeout + 30)) || exit 2
-vm_wait_line '^DONE' "$timeout"
-if ! vm_wait_exit 20; then
-	vm_msg "QEMU still running after timeout/DONE: killing it"
+if vm_wait_line '^DONE' "$timeout"; then
+	vm_wait_exit 20 || { vm_msg "QEMU did not power off after DONE: killing it"; vm_kill; }
+else
+	vm_running && vm_msg "no DONE after ${timeout}s: killing QEMU"
 	vm_kill
 fi
 trap - EXIT INT TERM
