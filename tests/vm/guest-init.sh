@@ -23,6 +23,7 @@ ln -sf /proc/self/fd/0 /dev/stdin; ln -sf /proc/self/fd/1 /dev/stdout; ln -sf /p
 hostname zufs-vm
 
 ZUFS_TEST_TIMEOUT=300
+# shellcheck source=/dev/null
 [ -r /zufs/run.env ] && . /zufs/run.env
 
 say() { echo "init[$(cut -d' ' -f1 /proc/uptime)]: $*"; }
@@ -65,9 +66,8 @@ pmem_ok() {
 	[ -b /dev/pmem0 ] && [ "$(cat /sys/block/pmem0/queue/dax 2>/dev/null)" = 1 ]
 }
 pmem_setup() {
-	local i
-	for i in $(seq 50); do
-		ls /sys/bus/nd/devices/ 2>/dev/null | grep -q '^region' && break
+	for _ in $(seq 50); do
+		compgen -G '/sys/bus/nd/devices/region*' >/dev/null && break
 		sleep 0.1
 	done
 	if ! ndctl list -N 2>/dev/null | grep -q '"mode":"fsdax"'; then
@@ -77,7 +77,7 @@ pmem_setup() {
 			ndctl enable-region all &&
 			ndctl create-namespace -m fsdax || return 1
 	fi
-	for i in $(seq 50); do pmem_ok && return 0; sleep 0.1; done
+	for _ in $(seq 50); do pmem_ok && return 0; sleep 0.1; done
 	return 1
 }
 if pmem_setup && pmem_ok; then
@@ -100,7 +100,7 @@ export ZUFS_KREL=$krel ZUFS_LINE ZUFS_TEST_TIMEOUT
 say "setup done, running tests"
 cd /tmp || exit 1
 for t in /zufs/suite/[0-9]*; do
-	[ -f "$t" ] && [ -x "$t" ] || continue
+	if [ ! -f "$t" ] || [ ! -x "$t" ]; then continue; fi
 	name=${t##*/}
 	echo "==== BEGIN $name ===="
 	t0=$(date +%s)

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Host-side building blocks of the ZUFS QEMU test harness.
 #
 #   . tests/vm/host-lib.sh
@@ -145,6 +145,7 @@ vm_build_modules() {
 		dir=$VM_BUILD/modules-$rel.tmp
 		rm -rf "$dir"
 		mkdir -p "$dir/usr/lib/modules/$rel"
+		# shellcheck disable=SC2086
 		python3 - "$rel" $VM_GUEST_MODULES <<'EOF' >"$dir/files" || exit 1
 import sys, os
 rel, wanted = sys.argv[1], sys.argv[2:]

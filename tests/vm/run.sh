@@ -12,6 +12,7 @@
 # only when the run was red.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/vm/host-lib.sh disable=SC2034
 . "$HERE/host-lib.sh"
 
 usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }

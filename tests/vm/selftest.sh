@@ -1,6 +1,6 @@
 #!/bin/bash
 # Harness self-test: a module that WARNs at init must turn a VM run red.
-#   tests/vm/selftest.sh [--kver LINE|RELEASE]... [--fault-dir DIR]
+#   tests/vm/selftest.sh [--kver LINE|RELEASE]... [--fault-dir DIR] [--pmem-dir DIR]
 # (default: every installed line; DIR/<release>/zuf.ko, default build/kmod-fault)
 # Runs the module suite with build/kmod-fault/<rel>/zuf.ko and --expect-fail,
 # then checks the run was red *because of* the WARNING on the console.
@@ -12,10 +12,12 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 kvers=()
 fault_dir=$VM_REPO/build/kmod-fault
+pmem_dir=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kver) kvers+=("$2"); shift ;;
 	--fault-dir) fault_dir=$2; shift ;;
+	--pmem-dir) pmem_dir=$2; shift ;;
 	*) echo "selftest.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -37,7 +39,9 @@ for k in "${kvers[@]}"; do
 	if [ ! -f "$ko" ]; then
 		why="fault module $ko not built"
 	else
-		"$HERE/run.sh" --kver "$VM_REL" --suite "$HERE/suites/module" \
+		pm=()
+		[ -n "$pmem_dir" ] && pm=(--pmem "$pmem_dir/pmem-$VM_LINE.img")
+		"$HERE/run.sh" --kver "$VM_REL" --suite "$HERE/suites/module" "${pm[@]}" \
 			--module "$ko" --expect-fail --name selftest --results "$inner" \
 			--timeout "${SELFTEST_TIMEOUT:-300}"
 		r=$?
