@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,20 @@
 #include "zus_private.h"
 
 /* ~~~~ operations ~~~~ */
+
+/*
+ * The reply payload: the kernel copies hdr.out_len bytes from hdr.out_start.
+ * An operation's out fields sit at [off, off + len) of its struct; report
+ * the part of them that lies at or after out_start and within out_max.
+ */
+static void zt_reply(struct zufs_ioc_hdr *hdr, __u32 off, __u32 len)
+{
+	__u32 end = off + len;
+
+	if (hdr->out_start > off || end > hdr->out_max)
+		return;
+	hdr->out_len = end - hdr->out_start;
+}
 
 static int zt_echo(struct zus_server *s, struct zus_zt *zt,
 		   struct zufs_ioc_echo *ze)
@@ -46,6 +61,8 @@ static int zt_echo(struct zus_server *s, struct zus_zt *zt,
 			    ze->hdr.offset, ze->seed_in, ze->seed_out,
 			    &checked);
 	ze->checked = checked;
+	zt_reply(&ze->hdr, offsetof(struct zufs_ioc_echo, checked),
+		 sizeof(ze->checked));
 	return zus_errno_sane(err);
 }
 
