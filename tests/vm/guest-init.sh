@@ -59,7 +59,7 @@ for m in virtio_pci virtio_blk loop fuse nfit nd_pmem dax_pmem device_dax; do
 done
 
 # Wait for devices (no udev here: devtmpfs creates the nodes).
-for i in $(seq 100); do [ -b /dev/vda ] && break; sleep 0.1; done
+for _ in $(seq 100); do [ -b /dev/vda ] && break; sleep 0.1; done
 [ -b /dev/vda ] || say "/dev/vda missing"
 
 pmem_ok() {
