@@ -38,16 +38,22 @@ static void zuf_put_super(struct super_block *sb)
 	struct zufs_ioc_mount *zim;
 	int err;
 
-	if (!sbi->mounted)
-		return;
-	sbi->mounted = false;
-	zim = kzalloc(sizeof(*zim), GFP_KERNEL);
-	if (!zim)
-		return;
-	err = zuf_sb_dispatch(sb, ZUFS_M_UMOUNT, zim);
-	if (err && err != -EIO)
-		pr_warn("%s: server failed umount: %d\n", sb->s_type->name, err);
-	kfree(zim);
+	if (sbi->mounted) {
+		sbi->mounted = false;
+		zim = kzalloc(sizeof(*zim), GFP_KERNEL);
+		if (zim) {
+			err = zuf_sb_dispatch(sb, ZUFS_M_UMOUNT, zim);
+			if (err && err != -EIO)
+				pr_warn("%s: server failed umount: %d\n",
+					sb->s_type->name, err);
+			kfree(zim);
+		}
+	}
+	/* Whatever the server did, its mappings of the device end here. */
+	if (sbi->pmem) {
+		zuf_pmem_unregister(sbi->pmem);
+		sbi->pmem = NULL;
+	}
 }
 
 static int zuf_statfs(struct dentry *dentry, struct kstatfs *buf)
@@ -147,8 +153,16 @@ static int zuf_fill_super(struct super_block *sb, struct fs_context *fc)
 	if (fc->sb_flags & SB_SILENT)
 		zmi->sb_flags |= ZUFS_M_SILENT;
 	if (sb->s_bdev) {
+		sbi->pmem = zuf_pmem_register(sb, &zmi->pmem_id);
+		if (IS_ERR(sbi->pmem)) {
+			err = PTR_ERR(sbi->pmem);
+			sbi->pmem = NULL;
+			errorf(fc, "%s: %s has no DAX support", zft->name,
+			       fc->source);
+			goto out;
+		}
 		strscpy(zmi->dev_path, fc->source ?: "", sizeof(zmi->dev_path));
-		zmi->pmem_size = bdev_nr_bytes(sb->s_bdev);
+		zmi->pmem_size = zuf_pmem_size(sbi->pmem);
 	}
 
 	err = zuf_sb_dispatch(sb, ZUFS_M_MOUNT, zim);
@@ -294,6 +308,8 @@ static void zuf_kill_sb(struct super_block *sb)
 		kill_block_super(sb);
 	else
 		kill_anon_super(sb);
+	if (sbi && sbi->pmem)	/* fill_super failed: no put_super */
+		zuf_pmem_unregister(sbi->pmem);
 	kfree(sbi);
 }
 

@@ -179,6 +179,12 @@ static long zufr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return zufc_zt_ioctl(file, cmd, parg);
 	case ZU_IOC_MOUNT:
 		return zufm_ioctl(file, parg);
+	case ZU_IOC_GRAB_PMEM:
+		return zuf_pmem_grab(file, parg);
+	case ZU_IOC_PRIVATE_MOUNT:
+		return zuf_pmem_private_mount(file, parg);
+	case ZU_IOC_ALLOC_BUFFER:
+		return zuf_ebuff_alloc(file, parg);
 	default:
 		return -ENOTTY;
 	}
@@ -193,6 +199,11 @@ static int zufr_mmap(struct file *file, struct vm_area_struct *vma)
 	switch (sf->type) {
 	case ZUF_SF_ZT:
 		return zufc_zt_mmap(file, vma);
+	case ZUF_SF_PMEM:
+	case ZUF_SF_PRIVATE:
+		return zuf_pmem_mmap(file, vma);
+	case ZUF_SF_EBUFF:
+		return zuf_ebuff_mmap(file, vma);
 	default:
 		return -EINVAL;
 	}
@@ -214,6 +225,13 @@ static int zufr_release(struct inode *inode, struct file *file)
 		break;
 	case ZUF_SF_MOUNT:
 		zufm_release(file);
+		break;
+	case ZUF_SF_PMEM:
+	case ZUF_SF_PRIVATE:
+		zuf_pmem_release(file);
+		break;
+	case ZUF_SF_EBUFF:
+		zuf_ebuff_release(file);
 		break;
 	default:
 		break;

@@ -10,6 +10,7 @@
  *   super.c      VFS glue: file system types registered by the server
  *   inode.c      VFS glue: inodes
  *   ioctl.c      VFS glue: application ioctls (NOOP, ECHO)
+ *   pmem.c       pmem mapped into the server, private mounts, exec buffers
  */
 #ifndef __ZUF_H__
 #define __ZUF_H__
@@ -154,7 +155,7 @@ struct zuf_sb_info {
 	u64 zus_sbi;
 	u64 server_gen;
 	bool mounted;		/* the server knows this superblock */
-	char *options;		/* as given at mount, for the server */
+	struct zuf_pmem *pmem;	/* device filesystems: the t1 device */
 };
 
 static inline struct zuf_sb_info *ZUF_SBI(struct super_block *sb)
@@ -212,6 +213,19 @@ struct inode *zuf_alloc_inode(struct super_block *sb);
 void zuf_free_inode(struct inode *inode);
 struct inode *zuf_iget_root(struct super_block *sb, u64 zus_ii,
 			    const struct zufs_attr *attr);
+
+/* pmem.c */
+struct zuf_pmem;
+struct zuf_pmem *zuf_pmem_register(struct super_block *sb, u32 *id);
+void zuf_pmem_unregister(struct zuf_pmem *pm);
+u64 zuf_pmem_size(struct zuf_pmem *pm);
+long zuf_pmem_grab(struct file *file, void __user *parg);
+long zuf_pmem_private_mount(struct file *file, void __user *parg);
+void zuf_pmem_release(struct file *file);
+int zuf_pmem_mmap(struct file *file, struct vm_area_struct *vma);
+long zuf_ebuff_alloc(struct file *file, void __user *parg);
+int zuf_ebuff_mmap(struct file *file, struct vm_area_struct *vma);
+void zuf_ebuff_release(struct file *file);
 
 /* ioctl.c */
 long zuf_app_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
