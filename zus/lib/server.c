@@ -312,7 +312,7 @@ static void threads_join(struct zus_server *s)
 	s->leaked = true;
 }
 
-void zus_server_stop(struct zus_server *s)
+int zus_server_stop(struct zus_server *s)
 {
 	atomic_store(&s->stopping, true);
 	threads_join(s);
@@ -325,9 +325,11 @@ void zus_server_stop(struct zus_server *s)
 		close(s->session_fd);
 		s->session_fd = -1;
 	}
-	if (s->started)
-		zus_info("stopped");
+	if (s->started && !s->leaked)
+		zus_info("stopped: all %u ZT threads and the mount thread joined",
+			 s->nzt);
 	s->started = false;
+	return s->leaked ? -ETIMEDOUT : 0;
 }
 
 void zus_server_free(struct zus_server *s)

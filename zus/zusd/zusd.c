@@ -124,6 +124,8 @@ static int run(const struct zusd_config *cfg, int sfd)
 		   zus_server_fs_count(s), zus_server_zt_count(s));
 	rc = serve(sfd, pipefd[0]);
 	sd_notify(0, "STOPPING=1");
+	if (zus_server_stop(s))
+		rc = 1;
 free:
 	zus_server_free(s);
 out:

@@ -68,8 +68,11 @@ unsigned int zus_server_zt_count(const struct zus_server *s);
  * -EPROTO: ABI mismatch; -EBUSY: another server is attached.
  */
 int zus_server_start(struct zus_server *s);
-/* Break all threads out of the kernel and join them (idempotent). */
-void zus_server_stop(struct zus_server *s);
+/* Break all threads out of the kernel and join them (idempotent).
+ * Returns 0, or -ETIMEDOUT if some did not stop (then zus_server_free
+ * leaves the server's memory alone).
+ */
+int zus_server_stop(struct zus_server *s);
 /* Stop if needed, free every superblock still mounted, unload plugins. */
 void zus_server_free(struct zus_server *s);
 

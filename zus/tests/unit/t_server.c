@@ -231,7 +231,7 @@ static void t_full(void)
 	/* left mounted at shutdown: released by zus_server_free */
 	sbi2 = do_mount("");
 	check_show_options(sbi2, "");
-	zus_server_stop(s);
+	CHECK_EQ(zus_server_stop(s), 0);
 	CHECK_EQ(noop(0, 0, 0), -ETIMEDOUT);	/* nobody serves now */
 	zus_server_free(s);
 	CHECK_EQ(atomic_load(&fatal_calls), 0);
