@@ -72,7 +72,7 @@ for line in 6.1 6.12; do
 		t0=$(date +%s)
 		if dkms build "zufs/$ver" -k "$k" >> "$log" 2>&1; then
 			ko=/var/lib/dkms/zufs/$ver/$k/x86_64/module/zuf.ko
-			[ -f "$ko" ] || ko=$(ls "/var/lib/dkms/zufs/$ver/$k/"*/module/zuf.ko* 2>/dev/null | head -n 1)
+			[ -f "$ko" ] || ko=$(find "/var/lib/dkms/zufs/$ver/$k" -path "*/module/zuf.ko*" 2>/dev/null | head -n 1)
 			vm=$(modinfo -F vermagic "$ko" 2>/dev/null | cut -d' ' -f1)
 			mv=$(modinfo -F version "$ko" 2>/dev/null)
 			if [ "$vm" = "$k" ] && [ "$mv" = "$ver" ]; then

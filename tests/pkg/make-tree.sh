@@ -24,13 +24,7 @@ for a in "$@"; do
 done
 
 copy_tree() {	# DEST
-	rm -rf "$1"
-	mkdir -p "$1"
-	(cd "$top" && tar -c --exclude=./build --exclude=./.git \
-		--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
-		--exclude='.*.cmd' --exclude=Module.symvers --exclude=modules.order \
-		--exclude=zuf_config.h --exclude='*.so' --exclude='*.so.*' \
-		--exclude='*.a' --exclude='*.deb' --exclude='*.rpm' . ) | tar -x -C "$1"
+	"$top/packaging/copy-tree.sh" "$top" "$1"
 }
 copy_tree "$dest"
 
