@@ -55,7 +55,10 @@ for pair in $pairs; do
 	deb=$(find "$debdir" -maxdepth 1 -name "${d}_*.deb" | sort | tail -n 1)
 	rpm=$(find "$rpmdir" -name "${r}-[0-9]*.rpm" ! -name '*.src.rpm' | sort | tail -n 1)
 	if [ -z "$deb" ] || [ -z "$rpm" ]; then
-		result FAIL "files-$d" "missing:${deb:+}${deb:- $d .deb in $debdir}${rpm:+}${rpm:- $r .rpm in $rpmdir}"
+		msg=""
+		[ -n "$deb" ] || msg="no $d .deb in $debdir"
+		[ -n "$rpm" ] || msg="${msg:+$msg, }no $r .rpm in $rpmdir"
+		result FAIL "files-$d" "$msg"
 		continue
 	fi
 	mkdir -p "$work/$d/deb" "$work/$d/rpm" "$work/$d/debctl"
