@@ -329,8 +329,8 @@ static void walk_leaf(struct ck *c, uint64_t dino, struct pmfs_dleaf *leaf)
 	}
 }
 
-/* ptr sits at slot idx of a node at level lvl whose key prefix is npre
- * (9 * lvl bits); lvl -1 is the inode.
+/* node is at level lvl (0 = referenced by the inode); its key prefix npre
+ * has 9 * lvl bits.
  */
 static void walk_dnode(struct ck *c, uint64_t dino, uint64_t *node, int lvl,
 		       uint64_t npre)
@@ -347,7 +347,7 @@ static void walk_dnode(struct ck *c, uint64_t dino, uint64_t *node, int lvl,
 			continue;
 		}
 		if (ptr & PMFS_PTR_NODE) {
-			if (lvl + 2 >= PMFS_DIR_MAX_PBITS / PMFS_MAP_SHIFT + 1 ||
+			if (lvl + 1 >= PMFS_DIR_MAX_PBITS / PMFS_MAP_SHIFT ||
 			    (ptr & PMFS_PTR_FLAGS) != PMFS_PTR_NODE) {
 				problem(c, true, "directory %llu: index too deep",
 					(unsigned long long)dino);
@@ -365,7 +365,7 @@ static void walk_dnode(struct ck *c, uint64_t dino, uint64_t *node, int lvl,
 		while (j < PMFS_PTRS_PER_BLOCK && node[j] == ptr)
 			j++;
 		struct pmfs_dleaf *leaf = pmfs_ptr(&c->fsb, ptr & ~PMFS_PTR_FLAGS);
-		unsigned base = PMFS_MAP_SHIFT * (unsigned)(lvl + 1);
+		unsigned base = PMFS_MAP_SHIFT * (unsigned)lvl;
 		unsigned d = leaf->pbits > base ? leaf->pbits - base : 0;
 		unsigned group = d && d <= PMFS_MAP_SHIFT ?
 				 PMFS_PTRS_PER_BLOCK >> d : 0;

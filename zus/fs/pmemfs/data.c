@@ -398,7 +398,7 @@ ssize_t pmfs_write(struct pmfs_ii *ii, const void *buf, size_t len,
 	struct pmfs_sb *sb = ii->sb;
 	struct pmfs_inode *pi = ii->pi;
 	const char *src = buf;
-	size_t done = 0;
+	size_t done = 0, chunk = WRITE_CHUNK;
 	int err = 0;
 
 	if (S_ISDIR(pi->mode))
@@ -413,7 +413,7 @@ ssize_t pmfs_write(struct pmfs_ii *ii, const void *buf, size_t len,
 		len = SSIZE_MAX;
 	pthread_rwlock_wrlock(&ii->lock);
 	while (done < len) {
-		size_t n = MIN(len - done, WRITE_CHUNK -
+		size_t n = MIN(len - done, chunk -
 			       (off + done) % PMFS_BLOCK_SIZE);
 		struct pmfs_tx tx;
 
@@ -427,6 +427,10 @@ ssize_t pmfs_write(struct pmfs_ii *ii, const void *buf, size_t len,
 			pi->version++;
 		}
 		err = pmfs_tx_end(&tx, err);
+		if (err == -ENOSPC && chunk > PMFS_BLOCK_SIZE) {
+			chunk /= 2;	/* write what still fits */
+			continue;
+		}
 		if (err)
 			break;
 		done += n;

@@ -413,6 +413,15 @@ int pmfs_dir_del(struct pmfs_tx *tx, struct pmfs_inode *dir,
 	}
 	if (dir->dir_count)
 		dir->dir_count--;
+	if (!dir->dir_count && dir->root && !(dir->root & PMFS_PTR_NODE)) {
+		/* an empty single-leaf directory gives its block back */
+		err = pmfs_free_blocks(tx, dir->root, 1);
+		if (err)
+			return err;
+		dir->root = 0;
+		if (dir->blocks)
+			dir->blocks--;
+	}
 	return 0;
 }
 

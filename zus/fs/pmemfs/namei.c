@@ -202,8 +202,6 @@ int pmfs_link(struct pmfs_ii *ii, struct pmfs_ii *dir, const char *name,
 
 	if (!S_ISDIR(dir->pi->mode))
 		return -ENOTDIR;
-	if (S_ISDIR(pi->mode))
-		return -EPERM;
 	err = check_name(name, len);
 	if (err)
 		return err;
@@ -226,6 +224,10 @@ int pmfs_link(struct pmfs_ii *ii, struct pmfs_ii *dir, const char *name,
 		err = -EEXIST;
 	if (err != -ENOENT)
 		goto out;
+	if (S_ISDIR(pi->mode)) {
+		err = -EPERM;
+		goto out;
+	}
 	err = pmfs_tx_begin(sb, &tx);
 	if (err)
 		goto out;
@@ -582,6 +584,10 @@ int pmfs_rename(struct pmfs_ii *odir, const char *oname, size_t olen,
 	err = rn_lock(sb, &r, oname, olen, nname, nlen);
 	if (err)
 		goto out_unlock_rename;
+	if (r.tgt && (flags & PMFS_RENAME_NOREPLACE)) {
+		err = -EEXIST;
+		goto out;
+	}
 	if (r.tgt && r.tgt == r.src) {
 		err = 0;	/* hard links to one inode: nothing to do */
 		goto out;
