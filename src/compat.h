@@ -60,6 +60,33 @@ static inline void zuf_inode_set_times(struct inode *inode,
 #endif
 }
 
+static inline void zuf_inode_get_times(const struct inode *inode,
+				       struct timespec64 *atime,
+				       struct timespec64 *mtime,
+				       struct timespec64 *ctime)
+{
+#ifdef HAVE_INODE_TIME_ACCESSORS
+	*atime = inode_get_atime(inode);
+	*mtime = inode_get_mtime(inode);
+	*ctime = inode_get_ctime(inode);
+#else
+	*atime = inode->i_atime;
+	*mtime = inode->i_mtime;
+	*ctime = inode->i_ctime;
+#endif
+}
+
+/* ~~~~ generic_fillattr() gained a request mask in 6.6 ~~~~ */
+static inline void zuf_generic_fillattr(zuf_idmap_t *idmap, u32 mask,
+					struct inode *inode, struct kstat *st)
+{
+#ifdef HAVE_GENERIC_FILLATTR_MASK
+	generic_fillattr(idmap, mask, inode, st);
+#else
+	generic_fillattr(idmap, inode, st);
+#endif
+}
+
 /* ~~~~ exclusive block device open by path ~~~~ */
 struct zuf_bdev {
 	struct block_device *bdev;

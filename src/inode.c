@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * inode.c - inodes of ZUFS mounts, filled from what the server reports.
+ * inode.c - inodes of ZUFS mounts: the inode cache, attributes as the
+ * server reports them, setattr/getattr, symlink bodies and eviction.
  */
 #include "zuf.h"
 
+#include <linux/highmem.h>
+#include <linux/namei.h>
 #include <linux/slab.h>
+#include <linux/stat.h>
 #include <linux/uidgid.h>
+#include <linux/workqueue.h>
 
 static struct kmem_cache *zuf_inode_cachep;
+static struct workqueue_struct *zuf_evict_wq;
 
 static void zuf_inode_init_once(void *p)
 {
@@ -23,11 +29,19 @@ int zuf_inode_cache_init(void)
 					     SLAB_RECLAIM_ACCOUNT |
 					     SLAB_ACCOUNT,
 					     zuf_inode_init_once);
-	return zuf_inode_cachep ? 0 : -ENOMEM;
+	if (!zuf_inode_cachep)
+		return -ENOMEM;
+	zuf_evict_wq = alloc_workqueue("zuf_evict", WQ_MEM_RECLAIM, 0);
+	if (!zuf_evict_wq) {
+		kmem_cache_destroy(zuf_inode_cachep);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void zuf_inode_cache_fini(void)
 {
+	destroy_workqueue(zuf_evict_wq);
 	rcu_barrier();	/* free_inode is called after an RCU grace period */
 	kmem_cache_destroy(zuf_inode_cachep);
 }
@@ -40,83 +54,412 @@ struct inode *zuf_alloc_inode(struct super_block *sb)
 	if (!zii)
 		return NULL;
 	zii->zus_ii = 0;
+	zii->btime.tv_sec = 0;
+	zii->btime.tv_nsec = 0;
 	return &zii->vfs_inode;
 }
 
 void zuf_free_inode(struct inode *inode)
 {
+	if (S_ISLNK(inode->i_mode))
+		kfree(inode->i_link);
 	kmem_cache_free(zuf_inode_cachep, ZUF_II(inode));
+}
+
+/* ~~~~ dispatch of an operation about one superblock ~~~~ */
+
+int zuf_dispatch_op(struct super_block *sb, struct zufs_ioc_hdr *hdr,
+		    u32 op, u32 size, u32 out_start, struct page **pages,
+		    unsigned int nump, bool ro)
+{
+	struct zuf_dispatch_op zdo;
+	int err;
+
+	hdr->operation = op;
+	hdr->in_len = size;
+	hdr->out_start = out_start;
+	hdr->out_max = size;
+	zuf_dispatch_init(&zdo, hdr, pages, nump);
+	zdo.pages_ro = ro;
+	zdo.server_gen = ZUF_SBI(sb)->server_gen;
+	err = zufc_dispatch(zuf_root, &zdo);
+	if (err)
+		return err;
+	if (out_start < size && hdr->out_len != size - out_start) {
+		pr_err_ratelimited("%s: server answered %s with %u bytes, not %u\n",
+				   sb->s_type->name, zuf_op_name(op),
+				   hdr->out_len, size - out_start);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* ~~~~ attributes ~~~~ */
+
+struct zufs_time zuf_now(struct inode *inode)
+{
+	struct timespec64 ts = current_time(inode);
+	struct zufs_time t = { .sec = ts.tv_sec, .nsec = ts.tv_nsec };
+
+	return t;
 }
 
 static struct timespec64 zuf_ts(const struct zufs_time *t)
 {
 	struct timespec64 ts = {
 		.tv_sec = t->sec,
-		.tv_nsec = t->nsec < NSEC_PER_SEC ? t->nsec : 0,
+		.tv_nsec = t->nsec,
 	};
 
 	return ts;
 }
 
-/* Fill @inode from server attributes; rejects what cannot be valid. */
-static int zuf_set_attr(struct inode *inode, const struct zufs_attr *a)
+static struct zufs_time zuf_zt(struct timespec64 ts)
 {
-	kuid_t uid = make_kuid(&init_user_ns, a->uid);
-	kgid_t gid = make_kgid(&init_user_ns, a->gid);
+	struct zufs_time t = { .sec = ts.tv_sec, .nsec = ts.tv_nsec };
 
-	if (!uid_valid(uid) || !gid_valid(gid) || a->mode > 0xffff ||
-	    a->size > MAX_LFS_FILESIZE)
+	return t;
+}
+
+static bool zuf_valid_mode(u32 mode)
+{
+	if (mode > 0xffff)
+		return false;
+	switch (mode & S_IFMT) {
+	case S_IFREG: case S_IFDIR: case S_IFLNK: case S_IFCHR:
+	case S_IFBLK: case S_IFIFO: case S_IFSOCK:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool zuf_valid_attr(const struct zufs_attr *a)
+{
+	return a->ino && zuf_valid_mode(a->mode) &&
+	       a->size <= MAX_LFS_FILESIZE &&
+	       a->atime.nsec < NSEC_PER_SEC && a->mtime.nsec < NSEC_PER_SEC &&
+	       a->ctime.nsec < NSEC_PER_SEC && a->btime.nsec < NSEC_PER_SEC &&
+	       uid_valid(make_kuid(&init_user_ns, a->uid)) &&
+	       gid_valid(make_kgid(&init_user_ns, a->gid));
+}
+
+/* Take the server's view of an inode we hold; its type never changes. */
+int zuf_update_attr(struct inode *inode, const struct zufs_attr *a)
+{
+	if (!zuf_valid_attr(a) || a->ino != inode->i_ino ||
+	    ((a->mode ^ inode->i_mode) & S_IFMT)) {
+		pr_err_ratelimited("%s: server gave invalid attributes for inode %lu\n",
+				   inode->i_sb->s_type->name, inode->i_ino);
 		return -EIO;
-	inode->i_ino = a->ino;
+	}
 	inode->i_mode = a->mode;
-	inode->i_uid = uid;
-	inode->i_gid = gid;
+	inode->i_uid = make_kuid(&init_user_ns, a->uid);
+	inode->i_gid = make_kgid(&init_user_ns, a->gid);
 	set_nlink(inode, a->nlink);
 	i_size_write(inode, a->size);
 	inode->i_blocks = a->blocks;
 	inode->i_generation = a->generation;
 	zuf_inode_set_times(inode, zuf_ts(&a->atime), zuf_ts(&a->mtime),
 			    zuf_ts(&a->ctime));
+	ZUF_II(inode)->btime = zuf_ts(&a->btime);
 	return 0;
 }
 
-static const struct inode_operations zuf_dir_iops = {
-	.lookup		= simple_lookup,
+/* The fields of @inode the server stores, as a zufs_attr. */
+void zuf_get_attr(struct inode *inode, struct zufs_attr *a)
+{
+	struct timespec64 at, mt, ct;
+
+	memset(a, 0, sizeof(*a));
+	a->ino = inode->i_ino;
+	a->mode = inode->i_mode;
+	a->uid = from_kuid(&init_user_ns, inode->i_uid);
+	a->gid = from_kgid(&init_user_ns, inode->i_gid);
+	a->nlink = inode->i_nlink;
+	a->size = i_size_read(inode);
+	a->blocks = inode->i_blocks;
+	a->generation = inode->i_generation;
+	a->rdev = new_encode_dev(inode->i_rdev);
+	zuf_inode_get_times(inode, &at, &mt, &ct);
+	a->atime = zuf_zt(at);
+	a->mtime = zuf_zt(mt);
+	a->ctime = zuf_zt(ct);
+	a->btime = zuf_zt(ZUF_II(inode)->btime);
+}
+
+/* ~~~~ setattr / getattr ~~~~ */
+
+int zuf_setattr(zuf_idmap_t *idmap, struct dentry *dentry,
+		struct iattr *iattr)
+{
+	struct inode *inode = d_inode(dentry);
+	struct zufs_ioc_setattr *zsa;
+	struct zufs_attr old;
+	unsigned int v = iattr->ia_valid;
+	int err;
+
+	err = setattr_prepare(idmap, dentry, iattr);
+	if (err)
+		return err;
+	zsa = kzalloc(sizeof(*zsa), GFP_KERNEL);
+	if (!zsa)
+		return -ENOMEM;
+
+	/* The VFS computes the new values (suid/sgid clearing, UTIME_NOW,
+	 * ctime) into the inode; the server stores them or we roll back.
+	 */
+	zuf_get_attr(inode, &old);
+	setattr_copy(idmap, inode, iattr);
+	zuf_get_attr(inode, &zsa->attr);
+	if (v & ATTR_SIZE)
+		zsa->attr.size = iattr->ia_size;
+	zsa->zus_ii = ZUF_II(inode)->zus_ii;
+	zsa->mask = ((v & ATTR_MODE) ? ZUFS_ATTR_MODE : 0) |
+		    ((v & ATTR_UID) ? ZUFS_ATTR_UID : 0) |
+		    ((v & ATTR_GID) ? ZUFS_ATTR_GID : 0) |
+		    ((v & ATTR_SIZE) ? ZUFS_ATTR_SIZE : 0) |
+		    ((v & ATTR_ATIME) ? ZUFS_ATTR_ATIME : 0) |
+		    ((v & ATTR_MTIME) ? ZUFS_ATTR_MTIME : 0) |
+		    ((v & ATTR_CTIME) ? ZUFS_ATTR_CTIME : 0);
+
+	err = zuf_dispatch_op(inode->i_sb, &zsa->hdr, ZUFS_OP_SETATTR,
+			      sizeof(*zsa),
+			      offsetof(struct zufs_ioc_setattr, attr),
+			      NULL, 0, false);
+	if (err) {
+		zuf_update_attr(inode, &old);
+		goto out;
+	}
+	if (v & ATTR_SIZE)
+		truncate_pagecache(inode, iattr->ia_size);
+	err = zuf_update_attr(inode, &zsa->attr);
+out:
+	kfree(zsa);
+	return err;
+}
+
+int zuf_getattr(zuf_idmap_t *idmap, const struct path *path,
+		struct kstat *stat, u32 request_mask, unsigned int flags)
+{
+	struct inode *inode = d_inode(path->dentry);
+
+	zuf_generic_fillattr(idmap, request_mask, inode, stat);
+	stat->btime = ZUF_II(inode)->btime;
+	stat->result_mask |= STATX_BTIME;
+	return 0;
+}
+
+/* ~~~~ symlinks ~~~~ */
+
+static const char *zuf_get_link(struct dentry *dentry, struct inode *inode,
+				struct delayed_call *done)
+{
+	struct zufs_ioc_get_symlink *zgs;
+	struct page *page;
+	char *target;
+	int err;
+
+	if (inode->i_link)
+		return inode->i_link;
+	if (!dentry)
+		return ERR_PTR(-ECHILD);	/* not in RCU walk */
+
+	zgs = kzalloc(sizeof(*zgs), GFP_KERNEL);
+	page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!zgs || !page) {
+		err = -ENOMEM;
+		goto out;
+	}
+	zgs->zus_ii = ZUF_II(inode)->zus_ii;
+	zgs->hdr.len = PAGE_SIZE;
+	err = zuf_dispatch_op(inode->i_sb, &zgs->hdr, ZUFS_OP_GET_SYMLINK,
+			      sizeof(*zgs),
+			      offsetof(struct zufs_ioc_get_symlink, len),
+			      &page, 1, false);
+	if (err)
+		goto out;
+	if (!zgs->len || zgs->len >= PAGE_SIZE) {
+		err = -EIO;
+		goto out;
+	}
+	target = kmemdup_nul(page_address(page), zgs->len, GFP_KERNEL);
+	if (!target) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (cmpxchg(&inode->i_link, NULL, target))
+		kfree(target);	/* another reader cached it first */
+out:
+	kfree(zgs);
+	if (page)
+		__free_page(page);
+	return err ? ERR_PTR(err) : inode->i_link;
+}
+
+/* ~~~~ operation tables ~~~~ */
+
+static const struct inode_operations zuf_file_iops = {
+	.setattr	= zuf_setattr,
+	.getattr	= zuf_getattr,
 };
 
-static const struct file_operations zuf_dir_fops = {
-	.open		= dcache_dir_open,
-	.release	= dcache_dir_close,
-	.llseek		= dcache_dir_lseek,
-	.read		= generic_read_dir,
-	.iterate_shared	= dcache_readdir,
+static const struct file_operations zuf_file_fops = {
+	.open		= generic_file_open,
+	.llseek		= generic_file_llseek,
 	.unlocked_ioctl	= zuf_app_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };
 
-struct inode *zuf_iget_root(struct super_block *sb, u64 zus_ii,
-			    const struct zufs_attr *attr)
+static const struct inode_operations zuf_symlink_iops = {
+	.get_link	= zuf_get_link,
+	.setattr	= zuf_setattr,
+	.getattr	= zuf_getattr,
+};
+
+static const struct inode_operations zuf_special_iops = {
+	.setattr	= zuf_setattr,
+	.getattr	= zuf_getattr,
+};
+
+void zuf_set_inode_ops(struct inode *inode, u32 rdev)
+{
+	switch (inode->i_mode & S_IFMT) {
+	case S_IFREG:
+		inode->i_op = &zuf_file_iops;
+		inode->i_fop = &zuf_file_fops;
+		break;
+	case S_IFDIR:
+		inode->i_op = &zuf_dir_iops;
+		inode->i_fop = &zuf_dir_fops;
+		break;
+	case S_IFLNK:
+		inode->i_op = &zuf_symlink_iops;
+		break;
+	default:
+		inode->i_op = &zuf_special_iops;
+		init_special_inode(inode, inode->i_mode, new_decode_dev(rdev));
+		break;
+	}
+}
+
+/* An inode the server named: the cached one, or a new one from @a. */
+struct inode *zuf_iget(struct super_block *sb, u64 zus_ii,
+		       const struct zufs_attr *a)
 {
 	struct inode *inode;
 	int err;
 
-	if (!S_ISDIR(attr->mode) || !zus_ii) {
-		pr_err("%s: server gave an invalid root inode\n",
+	if (!zus_ii || !zuf_valid_attr(a)) {
+		pr_err_ratelimited("%s: server named an invalid inode\n",
+				   sb->s_type->name);
+		return ERR_PTR(-EIO);
+	}
+	inode = iget_locked(sb, a->ino);
+	if (!inode)
+		return ERR_PTR(-ENOMEM);
+	if (!(inode->i_state & I_NEW)) {
+		if (ZUF_II(inode)->zus_ii != zus_ii) {
+			pr_err_ratelimited("%s: server gave inode %llu two handles\n",
+					   sb->s_type->name, a->ino);
+			iput(inode);
+			return ERR_PTR(-EIO);
+		}
+		err = zuf_update_attr(inode, a);
+		if (err) {
+			iput(inode);
+			return ERR_PTR(err);
+		}
+		return inode;
+	}
+	ZUF_II(inode)->zus_ii = zus_ii;
+	inode->i_mode = a->mode;
+	err = zuf_update_attr(inode, a);
+	if (err) {
+		ZUF_II(inode)->zus_ii = 0;	/* nothing to evict */
+		iget_failed(inode);
+		return ERR_PTR(err);
+	}
+	zuf_set_inode_ops(inode, a->rdev);
+	unlock_new_inode(inode);
+	return inode;
+}
+
+struct inode *zuf_iget_root(struct super_block *sb, u64 zus_ii,
+			    const struct zufs_attr *attr)
+{
+	if (!S_ISDIR(attr->mode)) {
+		pr_err("%s: server gave a root inode that is not a directory\n",
 		       sb->s_type->name);
 		return ERR_PTR(-EIO);
 	}
-	inode = new_inode(sb);
-	if (!inode)
-		return ERR_PTR(-ENOMEM);
-	err = zuf_set_attr(inode, attr);
-	if (err) {
-		iput(inode);
-		return ERR_PTR(err);
+	return zuf_iget(sb, zus_ii, attr);
+}
+
+/* ~~~~ eviction ~~~~
+ * EVICT_INODE is sent from a workqueue: evict_inode may run in memory
+ * reclaim, even in a server thread's page fault, and must not wait for
+ * the server there.
+ */
+struct zuf_evict {
+	struct llist_node node;
+	u64 zus_ii;
+	u32 flags;
+};
+
+static void zuf_evict_one(struct super_block *sb, struct zuf_evict *ze)
+{
+	struct zufs_ioc_evict_inode zei = {
+		.zus_ii	= ze->zus_ii,
+		.flags	= ze->flags,
+	};
+
+	zuf_dispatch_op(sb, &zei.hdr, ZUFS_OP_EVICT_INODE, sizeof(zei),
+			sizeof(zei), NULL, 0, false);
+}
+
+static void zuf_evict_work(struct work_struct *work)
+{
+	struct zuf_sb_info *sbi = container_of(work, struct zuf_sb_info,
+					       evict_work);
+	struct llist_node *list = llist_del_all(&sbi->evict_list);
+	struct zuf_evict *ze, *n;
+
+	list = llist_reverse_order(list);
+	llist_for_each_entry_safe(ze, n, list, node) {
+		zuf_evict_one(sbi->sb, ze);
+		kfree(ze);
 	}
-	if (inode->i_nlink < 2)
-		set_nlink(inode, 2);
-	ZUF_II(inode)->zus_ii = zus_ii;
-	inode->i_op = &zuf_dir_iops;
-	inode->i_fop = &zuf_dir_fops;
-	return inode;
+}
+
+void zuf_evict_init(struct zuf_sb_info *sbi, struct super_block *sb)
+{
+	sbi->sb = sb;
+	init_llist_head(&sbi->evict_list);
+	INIT_WORK(&sbi->evict_work, zuf_evict_work);
+}
+
+/* Send every pending eviction: before UMOUNT. */
+void zuf_evict_flush(struct zuf_sb_info *sbi)
+{
+	flush_work(&sbi->evict_work);
+	zuf_evict_work(&sbi->evict_work);
+}
+
+void zuf_evict_inode(struct inode *inode)
+{
+	struct zuf_sb_info *sbi = ZUF_SBI(inode->i_sb);
+	u64 zus_ii = ZUF_II(inode)->zus_ii;
+	struct zuf_evict *ze;
+
+	truncate_inode_pages_final(&inode->i_data);
+	clear_inode(inode);
+	if (!zus_ii)
+		return;
+
+	ze = kmalloc(sizeof(*ze), GFP_NOFS | __GFP_NOFAIL);
+	ze->zus_ii = zus_ii;
+	ze->flags = inode->i_nlink ? 0 : ZUFS_EVICT_DELETE;
+	llist_add(&ze->node, &sbi->evict_list);
+	queue_work(zuf_evict_wq, &sbi->evict_work);
 }

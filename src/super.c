@@ -38,6 +38,7 @@ static void zuf_put_super(struct super_block *sb)
 	struct zufs_ioc_mount *zim;
 	int err;
 
+	zuf_evict_flush(sbi);
 	if (sbi->mounted) {
 		sbi->mounted = false;
 		zim = kzalloc(sizeof(*zim), GFP_KERNEL);
@@ -109,6 +110,7 @@ out:
 static const struct super_operations zuf_sops = {
 	.alloc_inode	= zuf_alloc_inode,
 	.free_inode	= zuf_free_inode,
+	.evict_inode	= zuf_evict_inode,
 	.put_super	= zuf_put_super,
 	.statfs		= zuf_statfs,
 	.show_options	= zuf_show_options,
@@ -142,6 +144,7 @@ static int zuf_fill_super(struct super_block *sb, struct fs_context *fc)
 	}
 	sbi->zft = zft;
 	sbi->server_gen = zft->server_gen;
+	zuf_evict_init(sbi, sb);
 	sb->s_fs_info = sbi;
 	sb->s_magic = zft->magic;
 	sb->s_op = &zuf_sops;
@@ -194,6 +197,7 @@ static int zuf_fill_super(struct super_block *sb, struct fs_context *fc)
 			  ? zmi->s_time_gran : 1;
 	sb->s_maxbytes = (zmi->s_maxbytes && zmi->s_maxbytes <= MAX_LFS_FILESIZE)
 			 ? zmi->s_maxbytes : MAX_LFS_FILESIZE;
+	sb->s_max_links = zmi->s_max_links;
 
 	root = zuf_iget_root(sb, zmi->zus_ii, &zmi->root);
 	if (IS_ERR(root)) {

@@ -8,7 +8,9 @@
  *   zuf-core.c   transport: per-CPU ZT channels, dispatch, page window
  *   mount.c      transport: the mount thread channel
  *   super.c      VFS glue: file system types registered by the server
- *   inode.c      VFS glue: inodes
+ *   inode.c      VFS glue: inodes, attributes, symlinks, eviction
+ *   namei.c      VFS glue: directory inode operations
+ *   dir.c        VFS glue: readdir
  *   ioctl.c      VFS glue: application ioctls (NOOP, ECHO)
  *   pmem.c       pmem mapped into the server, private mounts, exec buffers
  */
@@ -26,6 +28,8 @@
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/pid.h>
+#include <linux/llist.h>
+#include <linux/workqueue.h>
 
 #include "compat.h"
 #include "zus_api.h"
@@ -156,6 +160,9 @@ struct zuf_sb_info {
 	u64 server_gen;
 	bool mounted;		/* the server knows this superblock */
 	struct zuf_pmem *pmem;	/* device filesystems: the t1 device */
+	struct super_block *sb;
+	struct llist_head evict_list;	/* EVICT_INODE to send */
+	struct work_struct evict_work;
 };
 
 static inline struct zuf_sb_info *ZUF_SBI(struct super_block *sb)
@@ -167,6 +174,7 @@ static inline struct zuf_sb_info *ZUF_SBI(struct super_block *sb)
 struct zuf_inode_info {
 	struct inode vfs_inode;
 	u64 zus_ii;
+	struct timespec64 btime;
 };
 
 static inline struct zuf_inode_info *ZUF_II(struct inode *inode)
@@ -213,6 +221,28 @@ struct inode *zuf_alloc_inode(struct super_block *sb);
 void zuf_free_inode(struct inode *inode);
 struct inode *zuf_iget_root(struct super_block *sb, u64 zus_ii,
 			    const struct zufs_attr *attr);
+struct inode *zuf_iget(struct super_block *sb, u64 zus_ii,
+		       const struct zufs_attr *a);
+int zuf_dispatch_op(struct super_block *sb, struct zufs_ioc_hdr *hdr,
+		    u32 op, u32 size, u32 out_start, struct page **pages,
+		    unsigned int nump, bool ro);
+struct zufs_time zuf_now(struct inode *inode);
+int zuf_update_attr(struct inode *inode, const struct zufs_attr *a);
+void zuf_get_attr(struct inode *inode, struct zufs_attr *a);
+void zuf_set_inode_ops(struct inode *inode, u32 rdev);
+int zuf_setattr(zuf_idmap_t *idmap, struct dentry *dentry,
+		struct iattr *iattr);
+int zuf_getattr(zuf_idmap_t *idmap, const struct path *path,
+		struct kstat *stat, u32 request_mask, unsigned int flags);
+void zuf_evict_init(struct zuf_sb_info *sbi, struct super_block *sb);
+void zuf_evict_flush(struct zuf_sb_info *sbi);
+void zuf_evict_inode(struct inode *inode);
+
+/* namei.c */
+extern const struct inode_operations zuf_dir_iops;
+
+/* dir.c */
+extern const struct file_operations zuf_dir_fops;
 
 /* pmem.c */
 struct zuf_pmem;

@@ -19,6 +19,10 @@
  *   - ZU_IOC_REGISTER_FS, ZU_IOC_NUMA_MAP
  *   - mount thread: MOUNT, UMOUNT, REMOUNT, STATFS, SHOW_OPTIONS
  *   - operations NOOP and ECHO (transport tests, benchmarks)
+ * 1.1 (zufs 0.1.0)
+ *   - ZUFS_CAP_NAMESPACE: LOOKUP, NEW_INODE, LINK, UNLINK, RENAME, READDIR,
+ *     GET_SYMLINK, SETATTR, EVICT_INODE; struct zufs_str, zufs_dirent;
+ *     zufs_mount_info.s_max_links, btime in every reply's attributes
  *
  * Compatibility rules
  * -------------------
@@ -72,7 +76,7 @@
 /* ~~~~ Versions and capabilities ~~~~ */
 
 #define ZUFS_ABI_MAJOR		1
-#define ZUFS_ABI_MINOR		0
+#define ZUFS_ABI_MINOR		1
 
 /* Capability bits exchanged at first contact (ZU_IOC_HANDSHAKE). */
 #define ZUFS_CAP_ZT_WINDOW	(1ULL << 0)	/* app pages mapped into ZTs */
@@ -80,10 +84,11 @@
 #define ZUFS_CAP_PRIVATE_MOUNT	(1ULL << 2)	/* ZU_IOC_PRIVATE_MOUNT */
 #define ZUFS_CAP_PMEM		(1ULL << 3)	/* ZU_IOC_GRAB_PMEM + mmap */
 #define ZUFS_CAP_EXEC_BUFFER	(1ULL << 4)	/* ZU_IOC_ALLOC_BUFFER */
+#define ZUFS_CAP_NAMESPACE	(1ULL << 5)	/* 1.1: namespace operations */
 /* Everything this version of the header knows about. */
 #define ZUFS_CAPS_ALL		(ZUFS_CAP_ZT_WINDOW | ZUFS_CAP_NUMA_MAP | \
 				 ZUFS_CAP_PRIVATE_MOUNT | ZUFS_CAP_PMEM | \
-				 ZUFS_CAP_EXEC_BUFFER)
+				 ZUFS_CAP_EXEC_BUFFER | ZUFS_CAP_NAMESPACE)
 
 /* ~~~~ Fixed names and limits ~~~~ */
 
@@ -158,6 +163,17 @@ enum e_zufs_operation {
 	ZUFS_OP_BREAK		= 1,	/* WAIT_OPT: the server must stop */
 	ZUFS_OP_NOOP		= 2,	/* answer with err = 0 */
 	ZUFS_OP_ECHO		= 3,	/* struct zufs_ioc_echo */
+
+	/* 1.1, ZUFS_CAP_NAMESPACE */
+	ZUFS_OP_LOOKUP		= 0x0200,	/* struct zufs_ioc_lookup */
+	ZUFS_OP_NEW_INODE	= 0x0201,	/* struct zufs_ioc_new_inode */
+	ZUFS_OP_LINK		= 0x0202,	/* struct zufs_ioc_link */
+	ZUFS_OP_UNLINK		= 0x0203,	/* struct zufs_ioc_unlink */
+	ZUFS_OP_RENAME		= 0x0204,	/* struct zufs_ioc_rename */
+	ZUFS_OP_READDIR		= 0x0205,	/* struct zufs_ioc_readdir */
+	ZUFS_OP_GET_SYMLINK	= 0x0206,	/* struct zufs_ioc_get_symlink */
+	ZUFS_OP_SETATTR		= 0x0207,	/* struct zufs_ioc_setattr */
+	ZUFS_OP_EVICT_INODE	= 0x0208,	/* struct zufs_ioc_evict_inode */
 
 	ZUFS_OP_MAX_OPT		= 0x0800,
 };
@@ -287,6 +303,8 @@ struct zufs_mount_info {
 	__u32 s_blocksize_bits;
 	__u32 s_time_gran;	/* nanoseconds */
 	__u64 s_maxbytes;
+	__u32 s_max_links;	/* 1.1: 0 = no limit the VFS must enforce */
+	__u32 reserved2;
 	/* in (MOUNT, REMOUNT) / out (SHOW_OPTIONS): NUL terminated */
 	__u32 options_len;	/* bytes used in options, NUL excluded */
 	__u32 reserved;
@@ -345,6 +363,174 @@ static inline __u8 zufs_echo_pattern(__u32 seed, __u64 i)
 /* ~~~~ NOOP ~~~~: hdr only (out_start = out_max = sizeof(hdr)); the
  * superblock's zus_sbi is in hdr.offset. Answer err = 0, out_len = 0.
  */
+
+/* ~~~~ Namespace operations (1.1, ZUFS_CAP_NAMESPACE) ~~~~
+ *
+ * Inodes are named by the server's handle (zus_ii) and carry the server's
+ * inode number in zufs_attr.ino. The kernel caches inodes and dentries and
+ * keeps them right from the attributes every reply carries: any inode an
+ * operation changed comes back in the reply (the new or linked inode, the
+ * directories, a replaced rename target). The kernel decides times: `now`
+ * is the time to stamp on every inode the operation changes. Permission
+ * checks (mode, ownership, sticky directories, setgid inheritance) are done
+ * by the kernel before it asks; the server enforces the filesystem's own
+ * limits (ENOSPC, EMLINK, ENOTEMPTY, EEXIST, ENOENT, name length).
+ * The kernel stops holding an inode with EVICT_INODE; after it, the server
+ * needs no memory for that inode. An inode evicted with nlink 0 is freed.
+ */
+#define ZUFS_NAME_MAX		255
+
+struct zufs_str {
+	__u32 len;		/* bytes, no NUL: 1..ZUFS_NAME_MAX */
+	__u32 reserved;
+	char name[ZUFS_NAME_MAX + 1];	/* NUL terminated as well */
+};
+
+/* LOOKUP: -ENOENT for a negative entry. */
+struct zufs_ioc_lookup {
+	struct zufs_ioc_hdr hdr;
+	__u64 dir_ii;
+	struct zufs_str name;
+	/* out */
+	__u64 zus_ii;
+	struct zufs_attr attr;
+};
+
+/* NEW_INODE: create, mkdir, mknod, symlink and O_TMPFILE.
+ * in attr: mode (with type), uid, gid, rdev, flags and the times (= now).
+ * A symlink's target (symlink_len bytes, no NUL) is in the application
+ * window (ZUFS_H_HAS_PAGES), at offset 0. ZUFS_NI_TMPFILE: no name, the
+ * inode starts with nlink 0 and is freed at eviction unless LINKed first.
+ */
+#define ZUFS_NI_TMPFILE		(1U << 0)
+struct zufs_ioc_new_inode {
+	struct zufs_ioc_hdr hdr;
+	__u64 dir_ii;
+	struct zufs_str name;
+	__u32 flags;		/* ZUFS_NI_* */
+	__u32 symlink_len;
+	struct zufs_attr attr;	/* in as above; out: the new inode */
+	/* out */
+	__u64 zus_ii;
+	struct zufs_attr dir_attr;
+};
+
+/* LINK: a new name for zus_ii (also links an O_TMPFILE inode). */
+struct zufs_ioc_link {
+	struct zufs_ioc_hdr hdr;
+	__u64 dir_ii;
+	__u64 zus_ii;
+	struct zufs_str name;
+	struct zufs_time now;
+	/* out */
+	struct zufs_attr attr;
+	struct zufs_attr dir_attr;
+};
+
+/* UNLINK: unlink and (ZUFS_UNLINK_DIR) rmdir of an empty directory. */
+#define ZUFS_UNLINK_DIR		(1U << 0)
+struct zufs_ioc_unlink {
+	struct zufs_ioc_hdr hdr;
+	__u64 dir_ii;
+	__u64 zus_ii;
+	struct zufs_str name;
+	struct zufs_time now;
+	__u32 flags;
+	__u32 reserved;
+	/* out */
+	struct zufs_attr attr;
+	struct zufs_attr dir_attr;
+};
+
+/* RENAME: flags are the renameat2() flags the server supports:
+ * ZUFS_RENAME_NOREPLACE, _EXCHANGE, _WHITEOUT (a whiteout is a character
+ * device 0:0 left at the old name). new_ii is the inode the new name held
+ * (0 if none); when it is replaced its attributes come back in new_attr.
+ */
+#define ZUFS_RENAME_NOREPLACE	(1U << 0)
+#define ZUFS_RENAME_EXCHANGE	(1U << 1)
+#define ZUFS_RENAME_WHITEOUT	(1U << 2)
+struct zufs_ioc_rename {
+	struct zufs_ioc_hdr hdr;
+	__u64 old_dir_ii;
+	__u64 new_dir_ii;
+	__u64 old_ii;
+	__u64 new_ii;
+	struct zufs_str old_name;
+	struct zufs_str new_name;
+	struct zufs_time now;
+	__u32 flags;
+	__u32 reserved;
+	/* out */
+	struct zufs_attr old_dir_attr;
+	struct zufs_attr new_dir_attr;
+	struct zufs_attr old_attr;
+	struct zufs_attr new_attr;
+};
+
+/* READDIR: the server writes struct zufs_dirent records (8-byte aligned)
+ * into the application window, at most hdr.len bytes, starting with the
+ * entry at cookie pos. Cookies are the server's stable positions, >= 2
+ * (0 and 1 are "." and ".."), below 2^63, valid while the directory
+ * changes (telldir/seekdir). Out: nents, pos = the cookie after the last
+ * entry written, more = 0 at the end of the directory.
+ */
+struct zufs_dirent {
+	__u64 ino;
+	__u64 pos;		/* this entry's own cookie */
+	__u16 reclen;		/* whole record, 8-byte aligned */
+	__u8 type;		/* DT_* */
+	__u8 name_len;
+	__u32 reserved;
+	char name[];		/* name_len bytes, no NUL needed */
+};
+
+struct zufs_ioc_readdir {
+	struct zufs_ioc_hdr hdr;
+	__u64 dir_ii;
+	__u64 pos;		/* in: start cookie; out: next cookie */
+	__u32 nents;		/* out */
+	__u32 more;		/* out */
+};
+
+/* GET_SYMLINK: the target (len bytes, no NUL) into the window. */
+struct zufs_ioc_get_symlink {
+	struct zufs_ioc_hdr hdr;
+	__u64 zus_ii;
+	__u32 len;		/* out */
+	__u32 reserved;
+};
+
+/* SETATTR: attr holds the complete new values the kernel computed for
+ * the fields named in mask; ZUFS_ATTR_SIZE truncates (up or down).
+ * Out: attr = the inode afterwards.
+ */
+#define ZUFS_ATTR_MODE		(1U << 0)
+#define ZUFS_ATTR_UID		(1U << 1)
+#define ZUFS_ATTR_GID		(1U << 2)
+#define ZUFS_ATTR_SIZE		(1U << 3)
+#define ZUFS_ATTR_ATIME		(1U << 4)
+#define ZUFS_ATTR_MTIME		(1U << 5)
+#define ZUFS_ATTR_CTIME		(1U << 6)
+#define ZUFS_ATTR_FLAGS		(1U << 7)
+struct zufs_ioc_setattr {
+	struct zufs_ioc_hdr hdr;
+	__u64 zus_ii;
+	__u32 mask;		/* ZUFS_ATTR_* */
+	__u32 reserved;
+	struct zufs_attr attr;
+};
+
+/* EVICT_INODE: the kernel dropped the inode; ZUFS_EVICT_DELETE when its
+ * nlink is 0 (free it now).
+ */
+#define ZUFS_EVICT_DELETE	(1U << 0)
+struct zufs_ioc_evict_inode {
+	struct zufs_ioc_hdr hdr;
+	__u64 zus_ii;
+	__u32 flags;
+	__u32 reserved;
+};
 
 /* ~~~~ Application ioctls on any file of a ZUFS mount ~~~~
  * These let tools and tests reach the server through the ZT path.
@@ -437,17 +623,32 @@ ZUFS_PIN_OFF(zufs_ioc_register_fs, name, 56);
 ZUFS_PIN_SIZE(zufs_ioc_numa_map, 2120);
 ZUFS_PIN_OFF(zufs_ioc_numa_map, cpu_to_node, 72);
 ZUFS_PIN_SIZE(zufs_ioc_init_thread, 64);
-ZUFS_PIN_SIZE(zufs_mount_info, 1472);
+ZUFS_PIN_SIZE(zufs_mount_info, 1480);
 ZUFS_PIN_OFF(zufs_mount_info, zus_sbi, 32);
 ZUFS_PIN_OFF(zufs_mount_info, root, 48);
-ZUFS_PIN_OFF(zufs_mount_info, options, 192);
+ZUFS_PIN_OFF(zufs_mount_info, options, 200);
 ZUFS_PIN_SIZE(zufs_statfs, 64);
-ZUFS_PIN_SIZE(zufs_ioc_mount, 1584);
-ZUFS_PIN_OFF(zufs_ioc_mount, statfs, 1520);
+ZUFS_PIN_SIZE(zufs_ioc_mount, 1592);
+ZUFS_PIN_OFF(zufs_ioc_mount, statfs, 1528);
 ZUFS_PIN_SIZE(zufs_ioc_echo, 80);
 ZUFS_PIN_SIZE(zufs_ioc_app_echo, 32);
 ZUFS_PIN_SIZE(zufs_ioc_pmem, 72);
 ZUFS_PIN_SIZE(zufs_ioc_private_mount, 328);
 ZUFS_PIN_SIZE(zufs_ioc_alloc_buffer, 56);
+ZUFS_PIN_SIZE(zufs_str, 264);
+ZUFS_PIN_SIZE(zufs_ioc_lookup, 448);
+ZUFS_PIN_OFF(zufs_ioc_lookup, zus_ii, 320);
+ZUFS_PIN_SIZE(zufs_ioc_new_inode, 576);
+ZUFS_PIN_OFF(zufs_ioc_new_inode, attr, 328);
+ZUFS_PIN_SIZE(zufs_ioc_link, 584);
+ZUFS_PIN_SIZE(zufs_ioc_unlink, 592);
+ZUFS_PIN_SIZE(zufs_ioc_rename, 1112);
+ZUFS_PIN_OFF(zufs_ioc_rename, new_name, 344);
+ZUFS_PIN_SIZE(zufs_dirent, 24);
+ZUFS_PIN_OFF(zufs_dirent, name, 24);
+ZUFS_PIN_SIZE(zufs_ioc_readdir, 72);
+ZUFS_PIN_SIZE(zufs_ioc_get_symlink, 64);
+ZUFS_PIN_SIZE(zufs_ioc_setattr, 184);
+ZUFS_PIN_SIZE(zufs_ioc_evict_inode, 64);
 
 #endif /* _LINUX_ZUS_API_H */
