@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include "pmfs.h"
 #include "devio.h"
+#include <libpmem.h>
 
 static const char *prog = "fsck.pmemfs";
 
@@ -175,6 +176,8 @@ int main(int argc, char **argv)
 	r = pmfs_check(d.base, d.size, d.is_pmem, flags, report, progress, &o,
 		       &res);
 	clear_bar(&o);
+	if (repair && !d.is_pmem && d.kind == PMFS_DEV_FILE)
+		pmem_msync(d.base, d.size);
 	if (r) {
 		fprintf(stderr, "%s: %s: %s\n", prog, dev,
 			r == -EUCLEAN ? "no usable superblock" : strerror(-r));

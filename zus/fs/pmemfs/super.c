@@ -419,10 +419,12 @@ int pmfs_unmount(struct pmfs_sb *sb)
 {
 	if (!sb)
 		return 0;
+	/* Not real pmem (an image file): stores are in the page cache,
+	 * which survives the death of the process but not a power cut;
+	 * pmfs_sync() pushes them to the file when that matters.
+	 */
 	if (!sb->rdonly)
 		dyn_set(sb, PMFS_STATE_CLEAN);
-	if (!sb->is_pmem && !(sb->flags & PMFS_MOUNT_NORECOVERY))
-		pmem_msync(sb->base, sb->ps->size);
 	sb_free(sb);
 	return 0;
 }

@@ -162,6 +162,7 @@ static void ref_dump_dir(int dfd, const char *prefix, struct hl *h)
 
 	if (!dir)
 		return;
+	rewinddir(dir);	/* the dup shares the offset */
 	while ((e = readdir(dir))) {
 		char path[4096], extra[4200] = "", *line;
 		struct stat st;
@@ -245,6 +246,7 @@ static void rm_rf(int dfd)
 
 	if (!dir)
 		return;
+	rewinddir(dir);
 	while ((e = readdir(dir))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;

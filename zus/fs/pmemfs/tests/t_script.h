@@ -15,6 +15,12 @@ struct op {
 	uint32_t seed;
 };
 
+/* composite operations that are not atomic as a whole */
+static inline bool op_atomic(const struct op *op)
+{
+	return op->type != OP_FRAG;
+}
+
 int op_exec(struct pmfs_sb *sb, const struct op *op);
 void script_gen(struct op *ops, int n, uint64_t seed, bool heavy);
 #endif

@@ -78,15 +78,13 @@ int img_copy(const char *from, const char *to)
 		return -errno;
 	}
 	while (off < st.st_size) {
-		char buf[1 << 16];
+		static char buf[1 << 16], zero[1 << 16];
 		ssize_t n = pread(in, buf, sizeof(buf), off);
-		bool zero = true;
 
 		if (n <= 0)
 			break;
-		for (ssize_t i = 0; i < n && zero; i++)
-			zero = !buf[i];
-		if (!zero && pwrite(out, buf, (size_t)n, off) != n)
+		if (memcmp(buf, zero, (size_t)n) &&
+		    pwrite(out, buf, (size_t)n, off) != n)
 			break;
 		off += n;
 	}
