@@ -18,6 +18,15 @@
 
 #include "zus_private.h"
 
+/*
+ * What libzus implements. The kernel only sends operations of agreed
+ * capabilities, so a bit goes here together with its dispatch code (e.g.
+ * ZUFS_CAP_NAMESPACE when the namespace operations are dispatched).
+ */
+#define ZUS_CAPS_IMPLEMENTED (ZUFS_CAP_ZT_WINDOW | ZUFS_CAP_NUMA_MAP | \
+			      ZUFS_CAP_PRIVATE_MOUNT | ZUFS_CAP_PMEM | \
+			      ZUFS_CAP_EXEC_BUFFER)
+
 #ifndef ZUS_BREAK_TIMEOUT_MS
 #define ZUS_BREAK_TIMEOUT_MS 10000
 #endif
@@ -117,12 +126,12 @@ static int session_open(struct zus_server *s)
 	memset(hs, 0, sizeof(*hs));
 	hs->major = s->handshake_major;
 	hs->minor = ZUFS_ABI_MINOR;
-	hs->caps = ZUFS_CAPS_ALL;
+	hs->caps = ZUFS_CAPS_ALL & ZUS_CAPS_IMPLEMENTED;
 	snprintf(hs->version, sizeof(hs->version), "zus %s", zus_version());
 	if (ioctl(s->session_fd, ZU_IOC_HANDSHAKE, hs) < 0)
 		return handshake_error(s, -errno);
 	hs->kernel_version[ZUFS_VERSION_STR_MAX - 1] = 0;
-	hs->agreed_caps &= ZUFS_CAPS_ALL;
+	hs->agreed_caps &= hs->caps;
 	zus_info("attached to zuf.ko %s (ZUFS ABI %u.%u), capabilities 0x%llx",
 		 hs->kernel_version, hs->kernel_major, hs->kernel_minor,
 		 (unsigned long long)hs->agreed_caps);

@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * zufs-stress [-t THREADS] [-n OPS] [-s MAXECHO] [-e EVERY] PATH
+ * zufs-stress [-t THREADS] [-n OPS] [-s MAXECHO] [-e EVERY] [-x] [-p SECS] PATH
  *
  * Many application threads (more than the server has channels) hammer the
  * ZT channels of a zutest mount with NOOP and small ECHO operations; every
  * result is verified (ECHO with a per-thread, per-operation seed). Prints
  * the totals and the operations per CPU; any error or mismatch makes the
- * exit status 1.
+ * exit status 1. -x stops every thread at the first error (to time how fast
+ * callers learn that the server died); -p prints progress every SECS.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +30,12 @@ static struct {
 	size_t max_echo;
 	unsigned int echo_every;
 	int fd;
-} opt = { 8, 100000, 256, 4, -1 };
+	int stop_on_error;
+	unsigned int progress;
+} opt = { 8, 100000, 256, 4, -1, 0, 0 };
+
+static atomic_int stop;
+static atomic_ullong first_err_ns;
 
 static atomic_ullong n_noop, n_echo, n_bytes, n_err;
 static atomic_ullong per_cpu[MAX_CPUS];
@@ -42,8 +49,13 @@ struct worker {
 
 static void report(unsigned int id, unsigned long long op, const char *what)
 {
+	unsigned long long zero = 0;
+
+	atomic_compare_exchange_strong(&first_err_ns, &zero, tool_now_ns());
 	if (atomic_fetch_add(&n_err, 1) < 10)
 		tool_msg("thread %u op %llu: %s", id, op, what);
+	if (opt.stop_on_error)
+		atomic_store(&stop, 1);
 }
 
 static uint64_t xorshift(uint64_t *s)
@@ -85,7 +97,7 @@ static void *work(void *arg)
 	unsigned long long i;
 	int err, cpu;
 
-	for (i = 0; i < w->ops; i++) {
+	for (i = 0; i < w->ops && !atomic_load_explicit(&stop, memory_order_relaxed); i++) {
 		cpu = sched_getcpu();
 		if (cpu >= 0 && cpu < MAX_CPUS)
 			atomic_fetch_add_explicit(&per_cpu[cpu], 1,
@@ -105,11 +117,13 @@ static void *work(void *arg)
 static void usage(void)
 {
 	fprintf(stderr,
-		"Usage: zufs-stress [-t THREADS] [-n OPS] [-s MAXECHO] [-e EVERY] PATH\n"
+		"Usage: zufs-stress [-t THREADS] [-n OPS] [-s MAXECHO] [-e EVERY] [-x] [-p SECS] PATH\n"
 		"  -t  application threads (default 8)\n"
 		"  -n  total operations (default 100000; K and M suffixes)\n"
 		"  -s  largest ECHO in bytes (default 256)\n"
-		"  -e  one ECHO every EVERY operations, 0 = NOOP only (default 4)\n");
+		"  -e  one ECHO every EVERY operations, 0 = NOOP only (default 4)\n"
+		"  -x  stop at the first error\n"
+		"  -p  print progress every SECS seconds\n");
 	exit(2);
 }
 
@@ -117,12 +131,14 @@ static void parse(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "t:n:s:e:h")) != -1) {
+	while ((c = getopt(argc, argv, "t:n:s:e:xp:h")) != -1) {
 		switch (c) {
 		case 't': opt.threads = (unsigned int)tool_count(optarg); break;
 		case 'n': opt.ops = tool_count(optarg); break;
 		case 's': opt.max_echo = (size_t)tool_count(optarg); break;
 		case 'e': opt.echo_every = (unsigned int)atoi(optarg); break;
+		case 'x': opt.stop_on_error = 1; break;
+		case 'p': opt.progress = (unsigned int)atoi(optarg); break;
 		default: usage();
 		}
 	}
@@ -148,6 +164,26 @@ static void print_totals(double secs)
 	printf("\n");
 }
 
+static bool finished(void)
+{
+	return n_noop + n_echo >= opt.ops || atomic_load(&stop);
+}
+
+/* Every opt.progress seconds: operations so far, until all are done. */
+static void progress(uint64_t t0)
+{
+	unsigned int i;
+
+	while (!finished()) {
+		for (i = 0; i < opt.progress * 10 && !finished(); i++)
+			usleep(100000);
+		printf("zufs-stress: %llu ops after %.0f s, %llu errors\n",
+		       (unsigned long long)(n_noop + n_echo),
+		       (tool_now_ns() - t0) / 1e9, (unsigned long long)n_err);
+		fflush(stdout);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct worker *w;
@@ -167,12 +203,18 @@ int main(int argc, char **argv)
 		if (!w[i].buf || pthread_create(&w[i].t, NULL, work, &w[i]))
 			tool_die(2, "cannot start thread %u", i);
 	}
+	if (opt.progress)
+		progress(t0);
 	for (i = 0; i < opt.threads; i++) {
 		pthread_join(w[i].t, NULL);
 		free(w[i].buf);
 	}
 	free(w);
 	print_totals((tool_now_ns() - t0) / 1e9);
+	if (first_err_ns)
+		printf("zufs-stress: first error after %.3f s, stopped %.3f s later\n",
+		       (first_err_ns - t0) / 1e9,
+		       (tool_now_ns() - first_err_ns) / 1e9);
 	if (n_err) {
 		printf("zufs-stress: FAILED\n");
 		return 1;
