@@ -116,8 +116,6 @@ static int create_common(struct pmfs_ii *dir, const char *name, size_t len,
 			return err;
 		if (is_dot(name, len) || is_dotdot(name, len))
 			return -EEXIST;
-	} else if (!S_ISREG(n->mode)) {
-		return -EINVAL;
 	}
 	if (sb->rdonly)
 		return -EROFS;
@@ -145,7 +143,7 @@ static int create_common(struct pmfs_ii *dir, const char *name, size_t len,
 		goto end;
 	pi = pmfs_pi(sb, ino);
 	if (S_ISDIR(n->mode))
-		pi->parent = dir->ino;
+		pi->parent = dir->ino;	/* tmpfile dirs: set again by link */
 	if (S_ISLNK(n->mode)) {
 		err = pmfs_symlink_init(&tx, pi, n->symname);
 		if (err)
@@ -184,6 +182,14 @@ int pmfs_create(struct pmfs_ii *dir, const char *name, size_t len,
 
 int pmfs_tmpfile(struct pmfs_ii *dir, const struct pmfs_new *n,
 		 struct pmfs_ii **iip)
+{
+	if (!iip || !S_ISREG(n->mode))
+		return -EINVAL;
+	return create_common(dir, NULL, 0, n, true, iip);
+}
+
+int pmfs_new_inode(struct pmfs_ii *dir, const struct pmfs_new *n,
+		   struct pmfs_ii **iip)
 {
 	if (!iip)
 		return -EINVAL;
@@ -224,8 +230,12 @@ int pmfs_link(struct pmfs_ii *ii, struct pmfs_ii *dir, const char *name,
 		err = -EEXIST;
 	if (err != -ENOENT)
 		goto out;
-	if (S_ISDIR(pi->mode)) {
+	if (S_ISDIR(pi->mode) && !was_tmp) {
 		err = -EPERM;
+		goto out;
+	}
+	if (S_ISDIR(pi->mode) && dir->pi->nlink >= PMFS_LINK_MAX) {
+		err = -EMLINK;
 		goto out;
 	}
 	err = pmfs_tx_begin(sb, &tx);
@@ -238,7 +248,14 @@ int pmfs_link(struct pmfs_ii *ii, struct pmfs_ii *dir, const char *name,
 	if (!err && was_tmp)
 		err = pmfs_orphan_del(&tx, ii->ino);
 	if (!err) {
-		pi->nlink++;
+		if (S_ISDIR(pi->mode)) {
+			/* a new directory made by pmfs_new_inode */
+			pi->nlink = 2;
+			pi->parent = dir->ino;
+			dir->pi->nlink++;
+		} else {
+			pi->nlink++;
+		}
 		pmfs_now(&pi->ctime);
 		pi->version++;
 		touch_dir(dir->pi);

@@ -138,6 +138,11 @@ int pmfs_create(struct pmfs_ii *dir, const char *name, size_t len,
  */
 int pmfs_tmpfile(struct pmfs_ii *dir, const struct pmfs_new *n,
 		 struct pmfs_ii **iip);
+/* Like pmfs_tmpfile for any type (libzus's new_inode + add_dentry):
+ * pmfs_link names it; a directory gets nlink 2 then.
+ */
+int pmfs_new_inode(struct pmfs_ii *dir, const struct pmfs_new *n,
+		   struct pmfs_ii **iip);
 int pmfs_link(struct pmfs_ii *ii, struct pmfs_ii *dir, const char *name,
 	      size_t len);
 int pmfs_unlink(struct pmfs_ii *dir, const char *name, size_t len);

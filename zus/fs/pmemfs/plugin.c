@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * plugin.c - pmemfs as a libzus plugin: registers the "pmemfs" type and
+ * maps the mount/umount/statfs/remount/show_options requests and the
+ * inode operations onto the core library (pmfs.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdbool.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <libpmem.h>
+#include <zus/zus.h>
+#include "pmfs.h"
+
+struct pmemfs_sbi {
+	struct zus_sb_info sbi;
+	struct pmfs_sb *psb;
+	void *base;
+	uint64_t size;
+	int fd;
+};
+
+struct pmemfs_ii {
+	struct zus_inode_info zii;
+	struct pmfs_ii *pii;
+};
+
+static const struct zus_inode_operations pmemfs_iops;
+
+static struct pmemfs_sbi *SBI(struct zus_sb_info *sbi)
+{
+	return zus_container_of(sbi, struct pmemfs_sbi, sbi);
+}
+
+static struct pmfs_ii *PII(struct zus_inode_info *zii)
+{
+	return zus_container_of(zii, struct pmemfs_ii, zii)->pii;
+}
+
+static struct zus_inode_info *wrap(struct zus_sb_info *sbi, struct pmfs_ii *pii)
+{
+	struct pmemfs_ii *w = calloc(1, sizeof(*w));
+
+	if (!w) {
+		pmfs_iput(pii);
+		return NULL;
+	}
+	w->pii = pii;
+	w->zii.op = &pmemfs_iops;
+	w->zii.sbi = sbi;
+	w->zii.ino = pmfs_ino(pii);
+	return &w->zii;
+}
+
+/* ~~~~ inode operations ~~~~ */
+static void to_zt(struct zufs_time *z, const struct pmfs_time *p)
+{
+	z->sec = p->sec;
+	z->nsec = p->nsec;
+	z->reserved = 0;
+}
+
+static void to_pt(struct pmfs_time *p, const struct zufs_time *z)
+{
+	p->sec = z->sec;
+	p->nsec = z->nsec;
+	p->reserved = 0;
+}
+
+static int pm_getattr(struct zus_inode_info *zii, struct zufs_attr *z)
+{
+	struct pmfs_attr a;
+	int err = pmfs_getattr(PII(zii), &a);
+
+	if (err)
+		return err;
+	memset(z, 0, sizeof(*z));
+	z->ino = a.ino;
+	z->size = a.size;
+	z->blocks = a.blocks;
+	z->generation = a.generation;
+	z->mode = a.mode;
+	z->nlink = a.nlink;
+	z->uid = a.uid;
+	z->gid = a.gid;
+	z->rdev = a.rdev;
+	z->flags = a.flags;
+	to_zt(&z->atime, &a.atime);
+	to_zt(&z->mtime, &a.mtime);
+	to_zt(&z->ctime, &a.ctime);
+	to_zt(&z->btime, &a.btime);
+	return 0;
+}
+
+static int pm_setattr(struct zus_inode_info *zii, const struct zufs_attr *z,
+		      __u32 valid)
+{
+	struct pmfs_attr a = {
+		.mode = z->mode, .uid = z->uid, .gid = z->gid,
+		.size = z->size, .flags = z->flags,
+	};
+
+	to_pt(&a.atime, &z->atime);
+	to_pt(&a.mtime, &z->mtime);
+	to_pt(&a.ctime, &z->ctime);
+	/* ZUS_ATTR_* and PMFS_ATTR_* have the same values */
+	return pmfs_setattr(PII(zii), &a, valid);
+}
+
+static void pm_evict(struct zus_inode_info *zii)
+{
+	struct pmemfs_ii *w = zus_container_of(zii, struct pmemfs_ii, zii);
+
+	pmfs_iput(w->pii);
+	free(w);
+}
+
+static int pm_lookup(struct zus_inode_info *dir, const char *name, size_t len,
+		     __u64 *ino)
+{
+	uint64_t i;
+	int err = pmfs_lookup(PII(dir), name, len, &i);
+
+	if (!err)
+		*ino = i;
+	return err;
+}
+
+static int pm_add_dentry(struct zus_inode_info *dir, struct zus_inode_info *ii,
+			 const char *name, size_t len)
+{
+	return pmfs_link(PII(ii), PII(dir), name, len);
+}
+
+static int pm_remove_dentry(struct zus_inode_info *dir,
+			    struct zus_inode_info *ii, const char *name,
+			    size_t len)
+{
+	struct pmfs_attr a;
+
+	pmfs_getattr(PII(ii), &a);
+	return S_ISDIR(a.mode) ? pmfs_rmdir(PII(dir), name, len) :
+				 pmfs_unlink(PII(dir), name, len);
+}
+
+static int pm_rename(struct zus_inode_info *od, const char *on, size_t ol,
+		     struct zus_inode_info *nd, const char *nn, size_t nl,
+		     __u32 flags)
+{
+	return pmfs_rename(PII(od), on, ol, PII(nd), nn, nl, flags);
+}
+
+struct rd_adapt {
+	zus_filldir_t fill;
+	void *ctx;
+};
+
+static int rd_fill(void *ctx, const char *name, size_t len, uint64_t ino,
+		   unsigned type, uint64_t next)
+{
+	struct rd_adapt *a = ctx;
+
+	return a->fill(a->ctx, name, len, ino, type, next);
+}
+
+static int pm_readdir(struct zus_inode_info *dir, __u64 pos,
+		      zus_filldir_t filldir, void *ctx)
+{
+	struct rd_adapt a = { filldir, ctx };
+
+	return pmfs_readdir(PII(dir), pos, rd_fill, &a);
+}
+
+static int pm_get_link(struct zus_inode_info *ii, char *buf, size_t size)
+{
+	ssize_t n = pmfs_readlink(PII(ii), buf, size ? size - 1 : 0);
+
+	if (n < 0)
+		return (int)n;
+	if (size)
+		buf[n] = 0;
+	return (int)n;
+}
+
+static ssize_t pm_read(struct zus_inode_info *ii, void *buf, size_t len,
+		       __u64 off)
+{
+	return pmfs_read(PII(ii), buf, len, off);
+}
+
+static ssize_t pm_write(struct zus_inode_info *ii, const void *buf,
+			size_t len, __u64 off)
+{
+	return pmfs_write(PII(ii), buf, len, off);
+}
+
+static int pm_get_block(struct zus_inode_info *ii, __u64 index, int write,
+			__u64 *pmem_bn)
+{
+	uint64_t off;
+	int err = pmfs_get_block(PII(ii), index, write, &off);
+
+	if (!err)
+		*pmem_bn = off / PMFS_BLOCK_SIZE;	/* 0: a hole */
+	return err;
+}
+
+static int pm_fsync(struct zus_inode_info *ii, __u64 start, __u64 end,
+		    int datasync)
+{
+	(void)start;
+	(void)end;
+	(void)datasync;
+	/* every operation is durable when it returns */
+	return pmfs_sync(pmfs_ii_sb(PII(ii)));
+}
+
+static const struct zus_inode_operations pmemfs_iops = {
+	.getattr	= pm_getattr,
+	.setattr	= pm_setattr,
+	.evict		= pm_evict,
+	.lookup		= pm_lookup,
+	.add_dentry	= pm_add_dentry,
+	.remove_dentry	= pm_remove_dentry,
+	.rename		= pm_rename,
+	.readdir	= pm_readdir,
+	.get_link	= pm_get_link,
+	.read		= pm_read,
+	.write		= pm_write,
+	.get_block	= pm_get_block,
+	.fsync		= pm_fsync,
+};
+
+/* ~~~~ superblock operations ~~~~ */
+static int pm_statfs(struct zus_sb_info *sbi, struct zufs_statfs *st)
+{
+	struct pmfs_statfs s;
+	int err = pmfs_statfs(SBI(sbi)->psb, &s);
+
+	if (err)
+		return err;
+	memset(st, 0, sizeof(*st));
+	st->blocks = s.blocks;
+	st->bfree = s.bfree;
+	st->bavail = s.bavail;
+	st->files = s.files;
+	st->ffree = s.ffree;
+	st->fsid = s.fsid;
+	st->bsize = s.bsize;
+	st->frsize = s.bsize;
+	st->namelen = s.namelen;
+	return 0;
+}
+
+/* pmemfs has no mount options yet: refuse anything but an empty list */
+static int check_options(const char *opts)
+{
+	if (opts && *opts) {
+		zus_err("pmemfs: unknown mount option(s) '%s'", opts);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int pm_remount(struct zus_sb_info *sbi, const struct zus_mount_args *a)
+{
+	int err = check_options(a->options);
+
+	if (err)
+		return err;
+	return pmfs_remount(SBI(sbi)->psb, !!(a->sb_flags & ZUFS_M_RDONLY));
+}
+
+static int pm_show_options(struct zus_sb_info *sbi, char *buf, size_t size)
+{
+	(void)sbi;
+	if (size)
+		buf[0] = 0;
+	return 0;
+}
+
+static int pm_iget(struct zus_sb_info *sbi, __u64 ino,
+		   struct zus_inode_info **iip)
+{
+	struct pmfs_ii *pii;
+	int err = pmfs_iget(SBI(sbi)->psb, ino, &pii);
+
+	if (err)
+		return err;
+	*iip = wrap(sbi, pii);
+	return *iip ? 0 : -ENOMEM;
+}
+
+static int pm_new_inode(struct zus_sb_info *sbi, struct zus_inode_info *dir,
+			__u32 mode, __u32 uid, __u32 gid, __u32 rdev,
+			const char *symname, struct zus_inode_info **iip)
+{
+	struct pmfs_new n = { .mode = mode, .uid = uid, .gid = gid,
+			      .rdev = rdev, .symname = symname };
+	struct pmfs_ii *pii;
+	int err = pmfs_new_inode(PII(dir), &n, &pii);
+
+	if (err)
+		return err;
+	*iip = wrap(sbi, pii);
+	return *iip ? 0 : -ENOMEM;
+}
+
+static int pm_sync_fs(struct zus_sb_info *sbi, int wait)
+{
+	(void)wait;
+	return pmfs_sync(SBI(sbi)->psb);
+}
+
+static const struct zus_sbi_operations pmemfs_sops = {
+	.statfs		= pm_statfs,
+	.remount	= pm_remount,
+	.show_options	= pm_show_options,
+	.iget		= pm_iget,
+	.new_inode	= pm_new_inode,
+	.sync_fs	= pm_sync_fs,
+};
+
+/* ~~~~ mount ~~~~ */
+static struct zus_sb_info *pm_sbi_alloc(const struct zus_fs_info *zfi)
+{
+	struct pmemfs_sbi *s = calloc(1, sizeof(*s));
+
+	(void)zfi;
+	if (!s)
+		return NULL;
+	s->fd = -1;
+	return &s->sbi;
+}
+
+static void release_dev(struct pmemfs_sbi *s)
+{
+	if (s->base)
+		munmap(s->base, s->size);
+	if (s->fd >= 0)
+		close(s->fd);
+	s->base = NULL;
+	s->fd = -1;
+}
+
+static void pm_sbi_free(struct zus_sb_info *sbi)
+{
+	struct pmemfs_sbi *s = SBI(sbi);
+
+	release_dev(s);
+	free(s);
+}
+
+static int grab_pmem(struct pmemfs_sbi *s, const struct zus_mount_args *a)
+{
+	struct zufs_ioc_pmem gp;
+	void *p;
+
+	s->fd = open(ZUFS_ROOT_PATH, O_TMPFILE | O_RDWR, 0600);
+	if (s->fd < 0) {
+		zus_err("pmemfs: open %s: %s", ZUFS_ROOT_PATH, strerror(errno));
+		return -errno;
+	}
+	memset(&gp, 0, sizeof(gp));
+	gp.pmem_id = a->pmem_id;
+	if (ioctl(s->fd, ZU_IOC_GRAB_PMEM, &gp) < 0) {
+		int e = errno;
+
+		zus_err("pmemfs: %s: grabbing pmem %u failed: %s", a->dev_path,
+			a->pmem_id, strerror(e));
+		return -e;
+	}
+	p = mmap(NULL, gp.size, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		zus_err("pmemfs: %s: mmap of %llu bytes failed: %s",
+			a->dev_path, (unsigned long long)gp.size, strerror(e));
+		return -e;
+	}
+	s->base = p;
+	s->size = gp.size;
+	return 0;
+}
+
+static int pm_sbi_init(struct zus_sb_info *sbi, const struct zus_mount_args *a)
+{
+	struct pmemfs_sbi *s = SBI(sbi);
+	bool rdonly = a->sb_flags & ZUFS_M_RDONLY;
+	struct pmfs_ii *root;
+	char err[256];
+	int r;
+
+	r = check_options(a->options);
+	if (r)
+		return r;
+	if (!a->pmem_id || !a->pmem_size) {
+		zus_err("pmemfs: a pmem device is required");
+		return -ENODEV;
+	}
+	r = grab_pmem(s, a);
+	if (r)
+		goto fail;
+	r = pmfs_mount(s->base, s->size, pmem_is_pmem(s->base, s->size),
+		       rdonly ? PMFS_MOUNT_RDONLY : 0, &s->psb, err,
+		       sizeof(err));
+	if (r) {
+		if (!(a->sb_flags & ZUFS_M_SILENT))
+			zus_err("pmemfs: %s: %s", a->dev_path, err);
+		goto fail;
+	}
+	r = pmfs_iget(s->psb, PMFS_ROOT_INO, &root);
+	if (!r) {
+		sbi->z_root = wrap(sbi, root);
+		if (!sbi->z_root)
+			r = -ENOMEM;
+	}
+	if (r) {
+		pmfs_unmount(s->psb);
+		s->psb = NULL;
+		goto fail;
+	}
+	sbi->op = &pmemfs_sops;
+	sbi->s_blocksize_bits = PMFS_BLOCK_SHIFT;
+	sbi->s_time_gran = 1;
+	sbi->s_maxbytes = PMFS_MAX_FILE_SIZE;
+	return 0;
+fail:
+	release_dev(s);
+	return r;
+}
+
+static int pm_sbi_fini(struct zus_sb_info *sbi)
+{
+	struct pmemfs_sbi *s = SBI(sbi);
+
+	if (sbi->z_root) {
+		pm_evict(sbi->z_root);
+		sbi->z_root = NULL;
+	}
+	if (s->psb) {
+		pmfs_sync(s->psb);
+		pmfs_unmount(s->psb);
+		s->psb = NULL;
+	}
+	release_dev(s);
+	return 0;
+}
+
+static const struct zus_zfi_operations pmemfs_zfi_ops = {
+	.sbi_alloc	= pm_sbi_alloc,
+	.sbi_free	= pm_sbi_free,
+	.sbi_init	= pm_sbi_init,
+	.sbi_fini	= pm_sbi_fini,
+};
+
+static const struct zus_fs_info pmemfs_fs = {
+	.name		= "pmemfs",
+	.magic		= PMFS_FS_MAGIC,
+	.version	= (PMFS_VERSION_MAJOR << 16) | PMFS_VERSION_MINOR,
+	.fs_caps	= ZUFS_FSC_REQUIRES_DEV,
+	.op		= &pmemfs_zfi_ops,
+};
+
+static int pmemfs_init(struct zus_plugin_ctx *ctx)
+{
+	return zus_register_fs(ctx, &pmemfs_fs);
+}
+
+ZUS_PLUGIN_INIT(pmemfs_init)
