@@ -82,6 +82,23 @@ void t_basic(void)
 	CHECK_EQ(pmfs_setattr(ii, &a, PMFS_ATTR_MTIME), -EINVAL);
 	pmfs_iput(ii);
 
+	/* new_inode + link (libzus's new_inode/add_dentry), a directory too */
+	{
+		struct pmfs_new n = { .mode = S_IFDIR | 0750 };
+		struct pmfs_ii *root, *nd;
+
+		REQUIRE(!pmfs_iget(sb, PMFS_ROOT_INO, &root));
+		CHECK_EQ(pmfs_new_inode(root, &n, &nd), 0);
+		CHECK_EQ(pmfs_link(nd, root, "newdir", 6), 0);
+		CHECK_EQ(pmfs_link(nd, root, "newdir2", 7), -EPERM);
+		pmfs_iput(nd);
+		CHECK_EQ(t_stat(sb, "newdir", &a), 0);
+		CHECK(S_ISDIR(a.mode) && a.nlink == 2);
+		CHECK_EQ(t_stat(sb, "", &a), 0);
+		CHECK_EQ(a.nlink, 4);
+		CHECK_EQ(t_mk(sb, "newdir/x", S_IFREG | 0644, NULL, 0), 0);
+		pmfs_iput(root);
+	}
 	/* remount: everything is still there */
 	pmfs_statfs(sb, &st);
 	pmfs_unmount(sb);

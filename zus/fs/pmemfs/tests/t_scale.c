@@ -82,8 +82,8 @@ void t_bigdir(void)
 	CHECK_EQ(s1.ffree, s0.ffree);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("    bigdir %d entries: create %.2f us, lookup %.2f us, "
-	       "readdir %.3f us/entry, unlink %.2f us (ASan build); "
-	       "max RSS %ld MiB (ASan shadow included)\n", N, tc * 1e6 / N,
+	       "readdir %.3f us/entry, unlink %.2f us; "
+	       "max RSS %ld MiB (ASan builds: shadow included)\n", N, tc * 1e6 / N,
 	       tl * 1e6 / N, tr * 1e6 / N, tu * 1e6 / N, ru.ru_maxrss / 1024);
 	pmfs_unmount(sb);
 	CHECK_EQ(t_fsck(&im, false, true), 0);
