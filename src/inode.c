@@ -304,13 +304,6 @@ static const struct inode_operations zuf_file_iops = {
 	.getattr	= zuf_getattr,
 };
 
-static const struct file_operations zuf_file_fops = {
-	.open		= generic_file_open,
-	.llseek		= generic_file_llseek,
-	.unlocked_ioctl	= zuf_app_ioctl,
-	.compat_ioctl	= compat_ptr_ioctl,
-};
-
 static const struct inode_operations zuf_symlink_iops = {
 	.get_link	= zuf_get_link,
 	.setattr	= zuf_setattr,

@@ -11,6 +11,7 @@
  *   inode.c      VFS glue: inodes, attributes, symlinks, eviction
  *   namei.c      VFS glue: directory inode operations
  *   dir.c        VFS glue: readdir
+ *   file.c       VFS glue: regular file read/write
  *   ioctl.c      VFS glue: application ioctls (NOOP, ECHO)
  *   pmem.c       pmem mapped into the server, private mounts, exec buffers
  */
@@ -243,6 +244,9 @@ extern const struct inode_operations zuf_dir_iops;
 
 /* dir.c */
 extern const struct file_operations zuf_dir_fops;
+
+/* file.c */
+extern const struct file_operations zuf_file_fops;
 
 /* pmem.c */
 struct zuf_pmem;

@@ -23,6 +23,9 @@
  *   - ZUFS_CAP_NAMESPACE: LOOKUP, NEW_INODE, LINK, UNLINK, RENAME, READDIR,
  *     GET_SYMLINK, SETATTR, EVICT_INODE; struct zufs_str, zufs_dirent;
  *     zufs_mount_info.s_max_links, btime in every reply's attributes
+ * 1.2 (zufs 0.1.0)
+ *   - ZUFS_CAP_RW: READ and WRITE through the application window
+ *     (struct zufs_ioc_io)
  *
  * Compatibility rules
  * -------------------
@@ -76,7 +79,7 @@
 /* ~~~~ Versions and capabilities ~~~~ */
 
 #define ZUFS_ABI_MAJOR		1
-#define ZUFS_ABI_MINOR		1
+#define ZUFS_ABI_MINOR		2
 
 /* Capability bits exchanged at first contact (ZU_IOC_HANDSHAKE). */
 #define ZUFS_CAP_ZT_WINDOW	(1ULL << 0)	/* app pages mapped into ZTs */
@@ -85,10 +88,12 @@
 #define ZUFS_CAP_PMEM		(1ULL << 3)	/* ZU_IOC_GRAB_PMEM + mmap */
 #define ZUFS_CAP_EXEC_BUFFER	(1ULL << 4)	/* ZU_IOC_ALLOC_BUFFER */
 #define ZUFS_CAP_NAMESPACE	(1ULL << 5)	/* 1.1: namespace operations */
+#define ZUFS_CAP_RW		(1ULL << 6)	/* 1.2: READ, WRITE */
 /* Everything this version of the header knows about. */
 #define ZUFS_CAPS_ALL		(ZUFS_CAP_ZT_WINDOW | ZUFS_CAP_NUMA_MAP | \
 				 ZUFS_CAP_PRIVATE_MOUNT | ZUFS_CAP_PMEM | \
-				 ZUFS_CAP_EXEC_BUFFER | ZUFS_CAP_NAMESPACE)
+				 ZUFS_CAP_EXEC_BUFFER | ZUFS_CAP_NAMESPACE | \
+				 ZUFS_CAP_RW)
 
 /* ~~~~ Fixed names and limits ~~~~ */
 
@@ -174,6 +179,10 @@ enum e_zufs_operation {
 	ZUFS_OP_GET_SYMLINK	= 0x0206,	/* struct zufs_ioc_get_symlink */
 	ZUFS_OP_SETATTR		= 0x0207,	/* struct zufs_ioc_setattr */
 	ZUFS_OP_EVICT_INODE	= 0x0208,	/* struct zufs_ioc_evict_inode */
+
+	/* 1.2, ZUFS_CAP_RW */
+	ZUFS_OP_READ		= 0x0400,	/* struct zufs_ioc_io */
+	ZUFS_OP_WRITE		= 0x0401,	/* struct zufs_ioc_io */
 
 	ZUFS_OP_MAX_OPT		= 0x0800,
 };
@@ -377,6 +386,9 @@ static inline __u8 zufs_echo_pattern(__u32 seed, __u64 i)
  * limits (ENOSPC, EMLINK, ENOTEMPTY, EEXIST, ENOENT, name length).
  * The kernel stops holding an inode with EVICT_INODE; after it, the server
  * needs no memory for that inode. An inode evicted with nlink 0 is freed.
+ * zus_ii must name the inode for as long as it exists, across evictions
+ * (e.g. its inode number): the kernel may hold a handle an eviction of an
+ * earlier instance of the same inode is still on its way for.
  */
 #define ZUFS_NAME_MAX		255
 
@@ -532,6 +544,29 @@ struct zufs_ioc_evict_inode {
 	__u32 reserved;
 };
 
+/* ~~~~ Data: READ and WRITE (1.2, ZUFS_CAP_RW) ~~~~
+ * The application's buffer is in the window (ZUFS_H_HAS_PAGES; read-only
+ * for WRITE), starting at byte pg_offset; hdr.offset is the file offset,
+ * hdr.len the byte count (at most the window). READ copies file bytes to
+ * the window: holes read as zeros, a read reaching EOF is short (done <
+ * len; 0 at or past EOF). WRITE copies the window into the file at
+ * hdr.offset (the kernel resolves O_APPEND), extending the file past EOF;
+ * the data and the new size are durable when the reply is sent. ENOSPC
+ * after some bytes: done = bytes written, err = 0; none: err = -ENOSPC.
+ * `now` stamps mtime/ctime of a WRITE. Out: done, attr (size, blocks,
+ * times afterwards).
+ */
+struct zufs_ioc_io {
+	struct zufs_ioc_hdr hdr;
+	__u64 zus_ii;
+	__u32 pg_offset;
+	__u32 flags;		/* reserved, 0 */
+	struct zufs_time now;
+	/* out */
+	__u64 done;
+	struct zufs_attr attr;
+};
+
 /* ~~~~ Application ioctls on any file of a ZUFS mount ~~~~
  * These let tools and tests reach the server through the ZT path.
  */
@@ -650,5 +685,7 @@ ZUFS_PIN_SIZE(zufs_ioc_readdir, 72);
 ZUFS_PIN_SIZE(zufs_ioc_get_symlink, 64);
 ZUFS_PIN_SIZE(zufs_ioc_setattr, 184);
 ZUFS_PIN_SIZE(zufs_ioc_evict_inode, 64);
+ZUFS_PIN_SIZE(zufs_ioc_io, 208);
+ZUFS_PIN_OFF(zufs_ioc_io, done, 80);
 
 #endif /* _LINUX_ZUS_API_H */
