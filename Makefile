@@ -13,7 +13,7 @@ KERNELS = $(shell scripts/kernels.sh --headers)
 VM_LINES := 6.1 6.12
 
 .PHONY: all deps modules modules-fault zus stage check unit-check vm-check \
-	demo clean help
+	demo clean help abi-check abi-update
 
 all: deps-ok modules zus
 
@@ -23,6 +23,8 @@ help:
 	@echo "make check      unit tests, VM suites on 6.1 and 6.12, packaging checks"
 	@echo "make vm-check KVER=6.1|6.12   the VM suites on one kernel line"
 	@echo "make demo       boot a VM and show ZUFS working"
+	@echo "make abi-check  compare src/zus_api.h with the committed ABI baseline"
+	@echo "make abi-update refresh the baseline after a ZUFS ABI version bump"
 
 # ~~~~ dependencies ~~~~
 deps:
@@ -60,9 +62,17 @@ vm-check: modules modules-fault stage
 	@test -n "$(KVER)" || { echo "usage: make vm-check KVER=6.1|6.12"; exit 2; }
 	scripts/check.sh vm-$(KVER) -- tests/vm/suites.sh $(KVER)
 
+# ~~~~ ABI of src/zus_api.h against packaging/abi/ (libabigail) ~~~~
+abi-check: deps-ok
+	scripts/abi-check.sh check
+
+abi-update: deps-ok
+	scripts/abi-check.sh update
+
 check: modules modules-fault stage
 	scripts/check.sh \
 		unit -- $(MAKE) -s unit-check ";;" \
+		abi -- scripts/abi-check.sh check ";;" \
 		$(foreach l,$(VM_LINES),vm-$(l) -- tests/vm/suites.sh $(l) ";;")
 
 demo: modules stage
