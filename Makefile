@@ -13,7 +13,7 @@ KERNELS = $(shell scripts/kernels.sh --headers)
 VM_LINES := 6.1 6.12
 
 .PHONY: all deps modules modules-fault zus stage check unit-check vm-check \
-	demo clean help abi-check abi-update
+	demo clean help abi-check abi-update bench-roundtrip
 
 all: deps-ok modules zus
 
@@ -23,6 +23,7 @@ help:
 	@echo "make check      unit tests, VM suites on 6.1 and 6.12, packaging checks"
 	@echo "make vm-check KVER=6.1|6.12   the VM suites on one kernel line"
 	@echo "make demo       boot a VM and show ZUFS working"
+	@echo "make bench-roundtrip  ZUFS vs FUSE vs getppid round-trip latency, per kernel"
 	@echo "make abi-check  compare src/zus_api.h with the committed ABI baseline"
 	@echo "make abi-update refresh the baseline after a ZUFS ABI version bump"
 
@@ -77,6 +78,10 @@ check: modules modules-fault stage
 
 demo: modules stage
 	tests/vm/demo.sh
+
+# ~~~~ benchmarks: numbers, never pass/fail on a time ~~~~
+bench-roundtrip: modules stage
+	tests/vm/bench.sh roundtrip
 
 clean:
 	rm -rf $(BUILD)
