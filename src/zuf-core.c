@@ -379,7 +379,8 @@ again:
 	if (zt->state != ZT_BUSY || !zt->zdo)
 		zt->state = ZT_IDLE;
 	spin_unlock(&zt->lock);
-	wake_up(&zri->cpu_wq[zt->cpu]);
+	if (wq_has_sleeper(&zri->cpu_wq[zt->cpu]))
+		wake_up(&zri->cpu_wq[zt->cpu]);
 
 	err = wait_event_interruptible(zt->srv_wq,
 				       READ_ONCE(zt->op_ready) ||
@@ -573,13 +574,17 @@ static struct zuf_zt *zt_grab(struct zuf_root_info *zri,
 		if (zt)
 			return zt;
 
-		/* Every channel of this CPU is busy: sleep until one frees. */
-		err = wait_event_killable(zri->cpu_wq[cpu],
+		/* Every channel of this CPU is busy: sleep until one frees.
+		 * Exclusive: a freed channel wakes one waiter, not all.
+		 */
+		err = wait_event_killable_exclusive(zri->cpu_wq[cpu],
 				zt_cpu_has_idle(zri, cpu) ||
 				!zt_cpu_served(zri, cpu) ||
 				!zri_serving(zri, zdo->server_gen));
-		if (err)
+		if (err) {
+			wake_up(&zri->cpu_wq[cpu]);	/* pass the wake-up on */
 			return ERR_PTR(-EINTR);
+		}
 	}
 }
 
