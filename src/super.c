@@ -312,8 +312,14 @@ static void zuf_kill_sb(struct super_block *sb)
 		kill_block_super(sb);
 	else
 		kill_anon_super(sb);
-	if (sbi && sbi->pmem)	/* fill_super failed: no put_super */
-		zuf_pmem_unregister(sbi->pmem);
+	if (sbi) {
+		/* When fill_super failed there was no put_super: evictions
+		 * may still be queued and the pmem registered.
+		 */
+		zuf_evict_flush(sbi);
+		if (sbi->pmem)
+			zuf_pmem_unregister(sbi->pmem);
+	}
 	kfree(sbi);
 }
 
