@@ -97,6 +97,11 @@ int pmfs_iget(struct pmfs_sb *sb, uint64_t ino, struct pmfs_ii **iip)
 	return iget_common(sb, ino, false, iip);
 }
 
+int pmfs_iget_any(struct pmfs_sb *sb, uint64_t ino, struct pmfs_ii **iip)
+{
+	return iget_common(sb, ino, true, iip);
+}
+
 struct pmfs_ii *pmfs_ii_new(struct pmfs_sb *sb, uint64_t ino)
 {
 	struct pmfs_ii *ii;

@@ -81,8 +81,18 @@ struct pmfs_statfs {
 int pmfs_statfs(struct pmfs_sb *sb, struct pmfs_statfs *st);
 int pmfs_sync(struct pmfs_sb *sb);
 
+/* The time every change made by the calling thread stamps, while t is
+ * set (e.g. the kernel's clock for one operation); NULL: CLOCK_REALTIME.
+ * t must stay valid until it is reset.
+ */
+void pmfs_set_now(const struct pmfs_time *t);
+
 /* ~~~~ Inodes in use ~~~~ */
 int pmfs_iget(struct pmfs_sb *sb, uint64_t ino, struct pmfs_ii **iip);
+/* Like pmfs_iget, also for an allocated inode with link count 0 (open
+ * after unlink, an unnamed tmpfile): the kernel may still hold it.
+ */
+int pmfs_iget_any(struct pmfs_sb *sb, uint64_t ino, struct pmfs_ii **iip);
 struct pmfs_ii *pmfs_igrab(struct pmfs_ii *ii);
 /* Last put of an inode with nlink 0 releases it on media. */
 void pmfs_iput(struct pmfs_ii *ii);

@@ -145,10 +145,23 @@ uint64_t pmfs_siphash(const uint64_t key[2], const void *data, size_t len)
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
+static __thread const struct pmfs_time *now_override;
+
+void pmfs_set_now(const struct pmfs_time *t)
+{
+	now_override = t;
+}
+
 void pmfs_now(struct pmfs_time *t)
 {
 	struct timespec ts;
 
+	if (now_override) {
+		t->sec = now_override->sec;
+		t->nsec = now_override->nsec;
+		t->reserved = 0;
+		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	t->sec = ts.tv_sec;
 	t->nsec = (uint32_t)ts.tv_nsec;
