@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "ns.h"
 #include "zus_private.h"
 
 static struct zus_fs_entry *fs_find(struct zus_server *s, __u64 h)
@@ -92,6 +93,8 @@ static int do_mount(struct zus_server *s, struct zufs_mount_info *zmi)
 		return err;
 	}
 	err = mount_reply(sbi, zmi);
+	if (!err)
+		err = zus_ns_mount(sbi, zmi);	/* root handle, inode table */
 	if (err) {
 		zus_sbi_destroy(sbi);
 		return err;

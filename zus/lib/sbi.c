@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <stdint.h>
 
+#include "ns.h"
 #include "zus_private.h"
 
 #define SBI_NEXT(sbi) ((sbi)->_libzus[0])
@@ -53,6 +54,7 @@ void zus_sbi_destroy(struct zus_sb_info *sbi)
 	const struct zus_zfi_operations *op = sbi->zfi->op;
 	int err = 0;
 
+	zus_ns_umount(sbi);	/* inodes still held, before the plugin's fini */
 	if (op->sbi_fini)
 		err = op->sbi_fini(sbi);
 	if (err)

@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "ns.h"
 #include "zus_private.h"
 
 /* ~~~~ operations ~~~~ */
@@ -93,10 +94,8 @@ void zus_zt_dispatch(struct zus_server *s, struct zus_zt *zt,
 	case ZUFS_OP_ECHO:
 		err = zt_echo(s, zt, (struct zufs_ioc_echo *)hdr);
 		break;
-	default:
-		zus_dbg("ZT cpu %u: unsupported operation 0x%x", zt->cpu,
-			hdr->operation);
-		err = -EOPNOTSUPP;
+	default:	/* namespace and data operations (ns.c) */
+		err = zus_ns_dispatch(s, zt, hdr);
 		break;
 	}
 	hdr->err = err;

@@ -121,6 +121,16 @@ static void pm_evict(struct zus_inode_info *zii)
 	free(w);
 }
 
+/*
+ * Every change is stamped with the kernel's clock (`now` of the request):
+ * pmfs_set_now() makes the core use it in this thread for the call.
+ */
+static void now_set(struct pmfs_time *pt, const struct zufs_time *now)
+{
+	to_pt(pt, now);
+	pmfs_set_now(pt);
+}
+
 static int pm_lookup(struct zus_inode_info *dir, const char *name, size_t len,
 		     __u64 *ino)
 {
@@ -132,28 +142,65 @@ static int pm_lookup(struct zus_inode_info *dir, const char *name, size_t len,
 	return err;
 }
 
-static int pm_add_dentry(struct zus_inode_info *dir, struct zus_inode_info *ii,
-			 const char *name, size_t len)
+static int pm_create(struct zus_inode_info *dir, const char *name, size_t len,
+		     const struct zus_new_inode *ni, struct zus_inode_info **iip)
 {
-	return pmfs_link(PII(ii), PII(dir), name, len);
+	struct pmfs_new n = { .mode = ni->mode, .uid = ni->uid,
+			      .gid = ni->gid, .rdev = ni->rdev,
+			      .symname = ni->symname };
+	struct pmfs_ii *pii;
+	struct pmfs_time t;
+	int err;
+
+	now_set(&t, &ni->now);
+	err = name ? pmfs_create(PII(dir), name, len, &n, &pii) :
+		     pmfs_tmpfile(PII(dir), &n, &pii);
+	pmfs_set_now(NULL);
+	if (err)
+		return err;
+	*iip = wrap(dir->sbi, pii);
+	return *iip ? 0 : -ENOMEM;
 }
 
-static int pm_remove_dentry(struct zus_inode_info *dir,
-			    struct zus_inode_info *ii, const char *name,
-			    size_t len)
+static int pm_link(struct zus_inode_info *dir, struct zus_inode_info *ii,
+		   const char *name, size_t len, const struct zufs_time *now)
 {
-	struct pmfs_attr a;
+	struct pmfs_time t;
+	int err;
 
-	pmfs_getattr(PII(ii), &a);
-	return S_ISDIR(a.mode) ? pmfs_rmdir(PII(dir), name, len) :
-				 pmfs_unlink(PII(dir), name, len);
+	now_set(&t, now);
+	err = pmfs_link(PII(ii), PII(dir), name, len);
+	pmfs_set_now(NULL);
+	return err;
+}
+
+static int pm_unlink(struct zus_inode_info *dir, struct zus_inode_info *ii,
+		     const char *name, size_t len, __u32 flags,
+		     const struct zufs_time *now)
+{
+	struct pmfs_time t;
+	int err;
+
+	(void)ii;	/* the kernel holds it, and so do we: no release now */
+	now_set(&t, now);
+	err = (flags & ZUFS_UNLINK_DIR) ? pmfs_rmdir(PII(dir), name, len) :
+					  pmfs_unlink(PII(dir), name, len);
+	pmfs_set_now(NULL);
+	return err;
 }
 
 static int pm_rename(struct zus_inode_info *od, const char *on, size_t ol,
 		     struct zus_inode_info *nd, const char *nn, size_t nl,
-		     __u32 flags)
+		     __u32 flags, const struct zufs_time *now)
 {
-	return pmfs_rename(PII(od), on, ol, PII(nd), nn, nl, flags);
+	struct pmfs_time t;
+	int err;
+
+	/* ZUFS_RENAME_* and PMFS_RENAME_* have the same values */
+	now_set(&t, now);
+	err = pmfs_rename(PII(od), on, ol, PII(nd), nn, nl, flags);
+	pmfs_set_now(NULL);
+	return err;
 }
 
 struct rd_adapt {
@@ -179,13 +226,7 @@ static int pm_readdir(struct zus_inode_info *dir, __u64 pos,
 
 static int pm_get_link(struct zus_inode_info *ii, char *buf, size_t size)
 {
-	ssize_t n = pmfs_readlink(PII(ii), buf, size ? size - 1 : 0);
-
-	if (n < 0)
-		return (int)n;
-	if (size)
-		buf[n] = 0;
-	return (int)n;
+	return (int)pmfs_readlink(PII(ii), buf, size);
 }
 
 static ssize_t pm_read(struct zus_inode_info *ii, void *buf, size_t len,
@@ -195,9 +236,15 @@ static ssize_t pm_read(struct zus_inode_info *ii, void *buf, size_t len,
 }
 
 static ssize_t pm_write(struct zus_inode_info *ii, const void *buf,
-			size_t len, __u64 off)
+			size_t len, __u64 off, const struct zufs_time *now)
 {
-	return pmfs_write(PII(ii), buf, len, off);
+	struct pmfs_time t;
+	ssize_t n;
+
+	now_set(&t, now);
+	n = pmfs_write(PII(ii), buf, len, off);
+	pmfs_set_now(NULL);
+	return n;
 }
 
 static int pm_get_block(struct zus_inode_info *ii, __u64 index, int write,
@@ -226,8 +273,9 @@ static const struct zus_inode_operations pmemfs_iops = {
 	.setattr	= pm_setattr,
 	.evict		= pm_evict,
 	.lookup		= pm_lookup,
-	.add_dentry	= pm_add_dentry,
-	.remove_dentry	= pm_remove_dentry,
+	.create		= pm_create,
+	.link		= pm_link,
+	.unlink		= pm_unlink,
 	.rename		= pm_rename,
 	.readdir	= pm_readdir,
 	.get_link	= pm_get_link,
@@ -289,22 +337,7 @@ static int pm_iget(struct zus_sb_info *sbi, __u64 ino,
 		   struct zus_inode_info **iip)
 {
 	struct pmfs_ii *pii;
-	int err = pmfs_iget(SBI(sbi)->psb, ino, &pii);
-
-	if (err)
-		return err;
-	*iip = wrap(sbi, pii);
-	return *iip ? 0 : -ENOMEM;
-}
-
-static int pm_new_inode(struct zus_sb_info *sbi, struct zus_inode_info *dir,
-			__u32 mode, __u32 uid, __u32 gid, __u32 rdev,
-			const char *symname, struct zus_inode_info **iip)
-{
-	struct pmfs_new n = { .mode = mode, .uid = uid, .gid = gid,
-			      .rdev = rdev, .symname = symname };
-	struct pmfs_ii *pii;
-	int err = pmfs_new_inode(PII(dir), &n, &pii);
+	int err = pmfs_iget_any(SBI(sbi)->psb, ino, &pii);
 
 	if (err)
 		return err;
@@ -323,7 +356,6 @@ static const struct zus_sbi_operations pmemfs_sops = {
 	.remount	= pm_remount,
 	.show_options	= pm_show_options,
 	.iget		= pm_iget,
-	.new_inode	= pm_new_inode,
 	.sync_fs	= pm_sync_fs,
 };
 
@@ -407,7 +439,10 @@ static int pm_sbi_init(struct zus_sb_info *sbi, const struct zus_mount_args *a)
 	r = grab_pmem(s, a);
 	if (r)
 		goto fail;
-	r = pmfs_mount(s->base, s->size, pmem_is_pmem(s->base, s->size),
+	/* zuf.ko mapped the device's DAX pages: cache flushes persist them
+	 * (libpmem cannot tell from a mapping of a zuf-root file)
+	 */
+	r = pmfs_mount(s->base, s->size, 1,
 		       rdonly ? PMFS_MOUNT_RDONLY : 0, &s->psb, err,
 		       sizeof(err));
 	if (r) {
@@ -430,6 +465,7 @@ static int pm_sbi_init(struct zus_sb_info *sbi, const struct zus_mount_args *a)
 	sbi->s_blocksize_bits = PMFS_BLOCK_SHIFT;
 	sbi->s_time_gran = 1;
 	sbi->s_maxbytes = PMFS_MAX_FILE_SIZE;
+	sbi->s_max_links = PMFS_LINK_MAX;
 	return 0;
 fail:
 	release_dev(s);

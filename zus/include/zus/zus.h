@@ -93,7 +93,7 @@
 extern "C" {
 #endif
 
-#define ZUS_PLUGIN_API_VERSION	1
+#define ZUS_PLUGIN_API_VERSION	2	/* 2: namespace and data operations */
 
 #define zus_container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
@@ -123,9 +123,10 @@ struct zus_zfi_operations {
 	struct zus_sb_info *(*sbi_alloc)(const struct zus_fs_info *zfi);
 	/* Free what sbi_alloc returned (after sbi_fini, or a failed init). */
 	void (*sbi_free)(struct zus_sb_info *sbi);
-	/* Mount: set sbi->op and sbi->z_root (the root inode, its op must
-	 * have getattr), optionally s_blocksize_bits, s_time_gran,
-	 * s_maxbytes. sbi->zfi and sbi->sb_flags are set already.
+	/* Mount: set sbi->op and sbi->z_root (the root inode, with ino,
+	 * op->getattr and op->evict), optionally s_blocksize_bits,
+	 * s_time_gran, s_maxbytes, s_max_links. sbi->zfi and sbi->sb_flags
+	 * are set already.
 	 */
 	int (*sbi_init)(struct zus_sb_info *sbi,
 			const struct zus_mount_args *args);
@@ -169,15 +170,15 @@ struct zus_sbi_operations {
 		    __u64 first, __u32 seed_in, __u32 seed_out,
 		    __u64 *checked);
 
-	/* Inodes. Declared for the inode operations of a later ABI minor
-	 * (pmemfs); not dispatched by the 1.0 transport yet.
+	/* ZT threads: the inode behind an inode number (1..ZUS_INO_MAX) the
+	 * kernel names, for any inode that exists, also one whose link count
+	 * is 0 while the kernel still holds it. Returns a new reference
+	 * (released by ii->op->evict), -ESTALE/-ENOENT if there is no such
+	 * inode. Needed for the namespace operations (see below).
 	 */
 	int (*iget)(struct zus_sb_info *sbi, __u64 ino,
 		    struct zus_inode_info **ii);
-	int (*new_inode)(struct zus_sb_info *sbi, struct zus_inode_info *dir,
-			 __u32 mode, __u32 uid, __u32 gid, __u32 rdev,
-			 const char *symname, struct zus_inode_info **ii);
-	int (*free_inode)(struct zus_inode_info *ii);
+	/* Not dispatched yet. */
 	int (*sync_fs)(struct zus_sb_info *sbi, int wait);
 };
 
@@ -188,58 +189,135 @@ struct zus_sb_info {
 	__u32 sb_flags;				/* ZUFS_M_*, kept by libzus */
 	__u32 s_blocksize_bits;			/* 0 = 12 */
 	__u32 s_time_gran;			/* ns, 0 = 1 */
-	__u32 reserved;
+	__u32 s_max_links;			/* 0 = none the VFS enforces */
 	__u64 s_maxbytes;			/* 0 = 2^63 - 1 */
 	void *private_data;			/* for the plugin */
 	void *_libzus[4];			/* libzus private */
 };
 
-/* ~~~~ Inode: like struct inode ~~~~ */
+/* ~~~~ Inode: like struct inode ~~~~
+ *
+ * The kernel names an inode by its number: libzus keeps a table of the
+ * inodes the kernel holds (DRAM follows the kernel's inode cache, not the
+ * filesystem size). An operation on an inode that is not in the table gets
+ * it from sbi->op->iget; when the kernel drops the inode (EVICT_INODE)
+ * libzus releases its reference with ii->op->evict. sbi->z_root is the root
+ * for the whole mount and is never evicted by libzus (sbi_fini does it).
+ * The plugin allocates struct zus_inode_info (usually embedded in its own
+ * inode struct), sets op, sbi and ino, and frees it in evict.
+ *
+ * Every operation below is called from the ZT threads, concurrently, with
+ * each zus_inode_info it receives referenced for the duration of the call.
+ * Permission checks (mode bits, ownership, sticky directories) are done by
+ * the kernel before it asks; the plugin enforces its own limits (ENOSPC,
+ * EMLINK, ENOTEMPTY, EEXIST, ENOENT, ENAMETOOLONG). Operations that change
+ * an inode stamp `now` (the kernel's clock) on it, and every change is
+ * durable when the operation returns. Names are len bytes (1..255) and
+ * also NUL terminated.
+ */
 
-/* zus_inode_operations.setattr valid bits */
-#define ZUS_ATTR_MODE	(1U << 0)
-#define ZUS_ATTR_UID	(1U << 1)
-#define ZUS_ATTR_GID	(1U << 2)
-#define ZUS_ATTR_SIZE	(1U << 3)
-#define ZUS_ATTR_ATIME	(1U << 4)
-#define ZUS_ATTR_MTIME	(1U << 5)
-#define ZUS_ATTR_CTIME	(1U << 6)
-#define ZUS_ATTR_FLAGS	(1U << 7)
+/* Inode numbers the kernel can be given: 1..ZUS_INO_MAX. */
+#define ZUS_INO_MAX	((1ULL << 48) - 1)
 
-/* readdir callback: return non-zero to stop (buffer full). */
+/* zus_inode_operations.setattr valid bits (= ZUFS_ATTR_* of zus_api.h) */
+#define ZUS_ATTR_MODE	ZUFS_ATTR_MODE
+#define ZUS_ATTR_UID	ZUFS_ATTR_UID
+#define ZUS_ATTR_GID	ZUFS_ATTR_GID
+#define ZUS_ATTR_SIZE	ZUFS_ATTR_SIZE
+#define ZUS_ATTR_ATIME	ZUFS_ATTR_ATIME
+#define ZUS_ATTR_MTIME	ZUFS_ATTR_MTIME
+#define ZUS_ATTR_CTIME	ZUFS_ATTR_CTIME
+#define ZUS_ATTR_FLAGS	ZUFS_ATTR_FLAGS
+
+/* What create() makes. */
+struct zus_new_inode {
+	__u32 mode;		/* S_IF* type and permission bits */
+	__u32 uid;
+	__u32 gid;
+	__u32 rdev;		/* S_IFCHR, S_IFBLK: new_encode_dev() */
+	__u32 flags;		/* FS_*_FL */
+	__u32 symlen;		/* S_IFLNK: strlen(symname), 1..4095 */
+	const char *symname;	/* S_IFLNK: the target, NUL terminated */
+	struct zufs_time now;	/* all four times of the new inode */
+};
+
+/* readdir callback: one entry; next_pos is the position to continue
+ * after it. Returns non-zero when the reply is full: stop there.
+ */
 typedef int (*zus_filldir_t)(void *ctx, const char *name, size_t len,
 			     __u64 ino, __u32 type, __u64 next_pos);
 
-/* Only getattr is used by the 1.0 transport (root inode at mount); the
- * rest are the VFS operations a pmem filesystem needs, to be dispatched by
- * the inode operations of a later ABI minor. All return 0 / -errno unless
- * said otherwise.
- */
+/* All return 0 or a negative errno unless said otherwise. */
 struct zus_inode_operations {
+	/* Required: the attributes (ino, type and permissions, nlink,
+	 * size, blocks in 512-byte units, times incl. btime).
+	 */
 	int (*getattr)(struct zus_inode_info *ii, struct zufs_attr *attr);
+	/* Store the fields of attr named in valid (ZUS_ATTR_*); the kernel
+	 * computed them (setuid/setgid clearing, UTIME_NOW, ctime).
+	 * ZUS_ATTR_SIZE truncates or extends (holes).
+	 */
 	int (*setattr)(struct zus_inode_info *ii, const struct zufs_attr *attr,
 		       __u32 valid);
+	/* libzus drops its reference: free ii (and, when the inode's link
+	 * count is 0 and nobody else holds it, the inode on the media).
+	 */
 	void (*evict)(struct zus_inode_info *ii);
-	/* namespace */
-	int (*lookup)(struct zus_inode_info *dir, const char *name, size_t len,
-		      __u64 *ino);
-	int (*add_dentry)(struct zus_inode_info *dir,
-			  struct zus_inode_info *ii, const char *name,
-			  size_t len);
-	int (*remove_dentry)(struct zus_inode_info *dir,
-			     struct zus_inode_info *ii, const char *name,
-			     size_t len);
+
+	/* ~~ directories ~~ */
+	/* name -> inode number; -ENOENT if there is none. NULL: every
+	 * lookup is -ENOENT (an empty directory).
+	 */
+	int (*lookup)(struct zus_inode_info *dir, const char *name,
+		      size_t len, __u64 *ino);
+	/* Make a new inode and its entry name in dir, in one step (mkdir,
+	 * mknod, create, symlink). name == NULL: an O_TMPFILE regular file
+	 * without a name and with link count 0, freed when evicted unless
+	 * link() names it first. *ii gets a new reference.
+	 */
+	int (*create)(struct zus_inode_info *dir, const char *name, size_t len,
+		      const struct zus_new_inode *ni,
+		      struct zus_inode_info **ii);
+	/* A new name for ii (a hard link, or the first one of a tmpfile). */
+	int (*link)(struct zus_inode_info *dir, struct zus_inode_info *ii,
+		    const char *name, size_t len, const struct zufs_time *now);
+	/* Remove name (which names ii) from dir. flags ZUFS_UNLINK_DIR:
+	 * rmdir, ii is a directory that must be empty (-ENOTEMPTY).
+	 */
+	int (*unlink)(struct zus_inode_info *dir, struct zus_inode_info *ii,
+		      const char *name, size_t len, __u32 flags,
+		      const struct zufs_time *now);
+	/* flags: ZUFS_RENAME_NOREPLACE, _EXCHANGE, _WHITEOUT (zus_api.h). */
 	int (*rename)(struct zus_inode_info *old_dir, const char *old_name,
 		      size_t old_len, struct zus_inode_info *new_dir,
-		      const char *new_name, size_t new_len, __u32 flags);
+		      const char *new_name, size_t new_len, __u32 flags,
+		      const struct zufs_time *now);
+	/* Call filldir for the entries from position pos on (0 and 1 are
+	 * "." and "..", which libzus never asks for: pos >= 2), until it
+	 * returns non-zero or the directory ends. Positions are the
+	 * plugin's, below 2^63, and stay valid while the directory changes
+	 * (telldir/seekdir). NULL: an empty directory.
+	 */
 	int (*readdir)(struct zus_inode_info *dir, __u64 pos,
 		       zus_filldir_t filldir, void *ctx);
+
+	/* ~~ symlinks ~~ */
+	/* The target into buf (size bytes); returns its length (no NUL
+	 * needed) or -errno.
+	 */
 	int (*get_link)(struct zus_inode_info *ii, char *buf, size_t size);
-	/* data: read/write return bytes done or -errno */
+
+	/* ~~ regular files: return bytes done or -errno ~~ */
+	/* Holes read as zeros; short at the end of the file, 0 past it. */
 	ssize_t (*read)(struct zus_inode_info *ii, void *buf, size_t len,
 			__u64 offset);
+	/* Extends the file past its end; data and size durable on return.
+	 * Out of space after some bytes: the bytes written.
+	 */
 	ssize_t (*write)(struct zus_inode_info *ii, const void *buf,
-			 size_t len, __u64 offset);
+			 size_t len, __u64 offset, const struct zufs_time *now);
+
+	/* ~~ declared for later protocol versions, not dispatched yet ~~ */
 	int (*get_block)(struct zus_inode_info *ii, __u64 index, int write,
 			 __u64 *pmem_bn);
 	int (*fallocate)(struct zus_inode_info *ii, int mode, __u64 offset,
@@ -247,7 +325,6 @@ struct zus_inode_operations {
 	__s64 (*llseek)(struct zus_inode_info *ii, __s64 offset, int whence);
 	int (*fsync)(struct zus_inode_info *ii, __u64 start, __u64 end,
 		     int datasync);
-	/* extended attributes */
 	ssize_t (*getxattr)(struct zus_inode_info *ii, const char *name,
 			    void *buf, size_t size);
 	int (*setxattr)(struct zus_inode_info *ii, const char *name,
@@ -258,7 +335,7 @@ struct zus_inode_operations {
 struct zus_inode_info {
 	const struct zus_inode_operations *op;
 	struct zus_sb_info *sbi;
-	__u64 ino;
+	__u64 ino;		/* 1..ZUS_INO_MAX */
 	void *private_data;	/* for the plugin */
 	void *_libzus[2];	/* libzus private */
 };

@@ -195,7 +195,7 @@ static void t_zt_ops(__u64 sbi)
 	}
 	CHECK_EQ(echo(0, sbi + 1, 16, 0, 0, -1, &checked), -EINVAL);
 	{
-		struct zufs_ioc_hdr h = { .operation = 0x0200, .in_len = sizeof(h),
+		struct zufs_ioc_hdr h = { .operation = 0x07ff, .in_len = sizeof(h),
 					  .out_start = sizeof(h), .out_max = sizeof(h) };
 
 		CHECK_EQ(fk_dispatch(fk_cpu(0), 1, &h, NULL, 0, 0), -EOPNOTSUPP);
