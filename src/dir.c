@@ -90,8 +90,15 @@ out:
 	return ret;
 }
 
+/* Positions are the server's cookies: anything up to LLONG_MAX. */
+static loff_t zuf_dir_llseek(struct file *file, loff_t offset, int whence)
+{
+	return generic_file_llseek_size(file, offset, whence, LLONG_MAX,
+					i_size_read(file_inode(file)));
+}
+
 const struct file_operations zuf_dir_fops = {
-	.llseek		= generic_file_llseek,
+	.llseek		= zuf_dir_llseek,
 	.read		= generic_read_dir,
 	.iterate_shared	= zuf_readdir,
 	.fsync		= noop_fsync,
