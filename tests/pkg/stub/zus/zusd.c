@@ -55,6 +55,14 @@ int main(void)
 			ZUFS_ROOT_PATH, ZUFS_ROOT_FSTYPE);
 		return 1;
 	}
+	/* The real server opens zuf-root files O_TMPFILE|O_RDWR: zuf-root must
+	 * be writable inside the unit's sandbox (ReadWritePaths=).
+	 */
+	if (access(ZUFS_ROOT_PATH, W_OK)) {
+		fprintf(stderr, "zusd: %s is not writable: %s\n", ZUFS_ROOT_PATH,
+			strerror(errno));
+		return 1;
+	}
 	conf = fopen("/etc/zufs.conf", "r");
 	if (!conf) {
 		fprintf(stderr, "zusd: /etc/zufs.conf: %s\n", strerror(errno));
