@@ -24,6 +24,8 @@ struct pmemfs_sbi {
 	void *base;
 	uint64_t size;
 	int fd;
+	bool map_ro;		/* mounted -o ro: the device is mapped read-only */
+	char dev[ZUFS_DEV_PATH_MAX];
 };
 
 struct pmemfs_ii {
@@ -318,11 +320,18 @@ static int check_options(const char *opts)
 
 static int pm_remount(struct zus_sb_info *sbi, const struct zus_mount_args *a)
 {
+	struct pmemfs_sbi *s = SBI(sbi);
 	int err = check_options(a->options);
 
 	if (err)
 		return err;
-	return pmfs_remount(SBI(sbi)->psb, !!(a->sb_flags & ZUFS_M_RDONLY));
+	if (s->map_ro && !(a->sb_flags & ZUFS_M_RDONLY)) {
+		/* zuf.ko gave a read-only mount a read-only mapping */
+		zus_err("pmemfs: %s was mounted read-only: unmount it and mount it read-write",
+			s->dev);
+		return -EROFS;
+	}
+	return pmfs_remount(s->psb, !!(a->sb_flags & ZUFS_M_RDONLY));
 }
 
 static int pm_show_options(struct zus_sb_info *sbi, char *buf, size_t size)
@@ -389,7 +398,8 @@ static void pm_sbi_free(struct zus_sb_info *sbi)
 	free(s);
 }
 
-static int grab_pmem(struct pmemfs_sbi *s, const struct zus_mount_args *a)
+static int grab_pmem(struct pmemfs_sbi *s, const struct zus_mount_args *a,
+		     bool rdonly)
 {
 	struct zufs_ioc_pmem gp;
 	void *p;
@@ -408,7 +418,8 @@ static int grab_pmem(struct pmemfs_sbi *s, const struct zus_mount_args *a)
 			a->pmem_id, strerror(e));
 		return -e;
 	}
-	p = mmap(NULL, gp.size, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
+	p = mmap(NULL, gp.size, PROT_READ | (rdonly ? 0 : PROT_WRITE),
+		 MAP_SHARED, s->fd, 0);
 	if (p == MAP_FAILED) {
 		int e = errno;
 
@@ -418,7 +429,25 @@ static int grab_pmem(struct pmemfs_sbi *s, const struct zus_mount_args *a)
 	}
 	s->base = p;
 	s->size = gp.size;
+	s->map_ro = rdonly;
 	return 0;
+}
+
+/* A read-only mount cannot replay the journal: only a clean filesystem. */
+static int check_clean(struct pmemfs_sbi *s, const struct zus_mount_args *a)
+{
+	const struct pmfs_sb_dyn *dyn;
+
+	if (s->size < 2 * PMFS_BLOCK_SIZE || !pmfs_probe(s->base, s->size))
+		return 0;	/* pmfs_mount says what is wrong */
+	dyn = (const void *)((const char *)s->base +
+			     PMFS_DYN_BLOCK * PMFS_BLOCK_SIZE);
+	if (dyn->state == PMFS_STATE_CLEAN)
+		return 0;
+	if (!(a->sb_flags & ZUFS_M_SILENT))
+		zus_err("pmemfs: %s was not cleanly unmounted: mount it read-write once (or run fsck.pmemfs -y) before mounting it read-only",
+			a->dev_path);
+	return -EROFS;
 }
 
 static int pm_sbi_init(struct zus_sb_info *sbi, const struct zus_mount_args *a)
@@ -436,14 +465,17 @@ static int pm_sbi_init(struct zus_sb_info *sbi, const struct zus_mount_args *a)
 		zus_err("pmemfs: a pmem device is required");
 		return -ENODEV;
 	}
-	r = grab_pmem(s, a);
+	snprintf(s->dev, sizeof(s->dev), "%s", a->dev_path);
+	r = grab_pmem(s, a, rdonly);
+	if (!r && rdonly)
+		r = check_clean(s, a);
 	if (r)
 		goto fail;
 	/* zuf.ko mapped the device's DAX pages: cache flushes persist them
 	 * (libpmem cannot tell from a mapping of a zuf-root file)
 	 */
-	r = pmfs_mount(s->base, s->size, 1,
-		       rdonly ? PMFS_MOUNT_RDONLY : 0, &s->psb, err,
+	r = pmfs_mount(s->base, s->size, 1, rdonly ? PMFS_MOUNT_RDONLY |
+		       PMFS_MOUNT_NORECOVERY : 0, &s->psb, err,
 		       sizeof(err));
 	if (r) {
 		if (!(a->sb_flags & ZUFS_M_SILENT))
