@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tool.h"
@@ -35,7 +36,7 @@ static struct {
 } opt = { 8, 100000, 256, 4, -1, 0, 0 };
 
 static atomic_int stop;
-static atomic_ullong first_err_ns;
+static atomic_ullong first_err_ns, first_err_real_ns;
 
 static atomic_ullong n_noop, n_echo, n_bytes, n_err;
 static atomic_ullong per_cpu[MAX_CPUS];
@@ -51,7 +52,13 @@ static void report(unsigned int id, unsigned long long op, const char *what)
 {
 	unsigned long long zero = 0;
 
-	atomic_compare_exchange_strong(&first_err_ns, &zero, tool_now_ns());
+	if (atomic_compare_exchange_strong(&first_err_ns, &zero, tool_now_ns())) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		atomic_store(&first_err_real_ns,
+			     ts.tv_sec * 1000000000ULL + ts.tv_nsec);
+	}
 	if (atomic_fetch_add(&n_err, 1) < 10)
 		tool_msg("thread %u op %llu: %s", id, op, what);
 	if (opt.stop_on_error)
@@ -186,6 +193,7 @@ static void progress(uint64_t t0)
 
 int main(int argc, char **argv)
 {
+	struct timespec done_real;
 	struct worker *w;
 	uint64_t t0;
 	unsigned int i;
@@ -209,12 +217,18 @@ int main(int argc, char **argv)
 		pthread_join(w[i].t, NULL);
 		free(w[i].buf);
 	}
+	clock_gettime(CLOCK_REALTIME, &done_real);
 	free(w);
 	print_totals((tool_now_ns() - t0) / 1e9);
 	if (first_err_ns)
-		printf("zufs-stress: first error after %.3f s, stopped %.3f s later\n",
+		printf("zufs-stress: first error after %.3f s (at %llu ns since the epoch), stopped %.3f s later\n",
 		       (first_err_ns - t0) / 1e9,
+		       (unsigned long long)first_err_real_ns,
 		       (tool_now_ns() - first_err_ns) / 1e9);
+	if (first_err_ns)
+		printf("zufs-stress: all threads returned at %llu ns since the epoch\n",
+		       (unsigned long long)done_real.tv_sec * 1000000000ULL +
+		       (unsigned long long)done_real.tv_nsec);
 	if (n_err) {
 		printf("zufs-stress: FAILED\n");
 		return 1;
