@@ -27,6 +27,10 @@
  *   - ZUFS_CAP_RW: READ and WRITE through the application window
  *     (struct zufs_ioc_io)
  *
+ * 1.0 to 1.2 were development steps before the first release (zufs
+ * 0.1.0), and 1.1 changed the layout of zufs_mount_info; the first released
+ * protocol is 1.2, and the rules below hold from it on.
+ *
  * Compatibility rules
  * -------------------
  * A different ZUFS_ABI_MAJOR is refused by both sides at first contact.
@@ -134,8 +138,10 @@
 /*
  * Kernel -> server: operation, in_len (bytes of request, header included),
  * out_max (the largest reply the kernel will accept, header included),
- * out_start (where the reply payload starts; equals sizeof(struct) of the
- * operation unless the operation says otherwise).
+ * out_start (where the reply payload starts: the offset of the first
+ * member marked "out" in the operation's struct, or sizeof(struct) when it
+ * has none). A successful reply fills exactly [out_start, out_max):
+ * out_len = out_max - out_start, or the kernel fails the call with EIO.
  * Server -> kernel: err (0 or a negative errno) and out_len (bytes of reply
  * payload written starting at out_start). The kernel checks
  * out_start + out_len <= out_max and errno ranges before using anything.
