@@ -54,6 +54,7 @@ static const struct {
 	{ "config", t_config },
 	{ "plugin", t_plugin },
 	{ "server", t_server },
+	{ "ns", t_ns },
 };
 
 int main(int argc, char **argv)

@@ -35,5 +35,6 @@ void t_pure(void);
 void t_config(void);
 void t_plugin(void);
 void t_server(void);
+void t_ns(void);
 
 #endif
