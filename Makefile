@@ -13,7 +13,8 @@ KERNELS = $(shell scripts/kernels.sh --headers)
 VM_LINES := 6.1 6.12
 
 .PHONY: all deps modules modules-fault zus stage check unit-check vm-check \
-	demo clean help abi-check abi-update bench-roundtrip
+	demo clean help abi-check abi-update bench-roundtrip deb rpm \
+	crash-check
 
 all: deps-ok modules zus
 
@@ -24,6 +25,8 @@ help:
 	@echo "make vm-check KVER=6.1|6.12   the VM suites on one kernel line"
 	@echo "make demo       boot a VM and show ZUFS working"
 	@echo "make bench-roundtrip  ZUFS vs FUSE vs getppid round-trip latency, per kernel"
+	@echo "make crash-check KVER=6.1|6.12 CYCLES=N   pmemfs crash test (QEMU killed mid-workload)"
+	@echo "make deb / make rpm   build the packages under build/deb, build/rpm"
 	@echo "make abi-check  compare src/zus_api.h with the committed ABI baseline"
 	@echo "make abi-update refresh the baseline after a ZUFS ABI version bump"
 
@@ -58,10 +61,24 @@ unit-check: zus
 	@if [ -f zus/Makefile ]; then $(MAKE) -C zus check; \
 	else echo "0 passed, 0 failed"; fi
 
-# The VM suites of one kernel line (KVER=6.1 or 6.12), run by tests/vm/suites.sh.
+# The VM suites of one kernel line (KVER=6.1 or 6.12), run by tests/vm/suites.sh,
+# then the pmemfs crash test (CYCLES boots, QEMU killed in each).
+CYCLES ?= 20
 vm-check: modules modules-fault stage
 	@test -n "$(KVER)" || { echo "usage: make vm-check KVER=6.1|6.12"; exit 2; }
-	scripts/check.sh vm-$(KVER) -- tests/vm/suites.sh $(KVER)
+	scripts/check.sh vm-$(KVER) -- tests/vm/suites.sh $(KVER) ";;" \
+		crash-$(KVER) -- tests/vm/crash.sh --kver $(KVER) --cycles $(CYCLES)
+
+crash-check: modules stage
+	@test -n "$(KVER)" || { echo "usage: make crash-check KVER=6.1|6.12 [CYCLES=N]"; exit 2; }
+	tests/vm/crash.sh --kver $(KVER) --cycles $(CYCLES)
+
+# ~~~~ packages ~~~~
+deb: deps-ok
+	packaging/deb/build.sh
+
+rpm: deps-ok
+	packaging/rpm/build.sh
 
 # ~~~~ ABI of src/zus_api.h against packaging/abi/ (libabigail) ~~~~
 abi-check: deps-ok
@@ -74,7 +91,8 @@ check: modules modules-fault stage
 	scripts/check.sh \
 		unit -- $(MAKE) -s unit-check ";;" \
 		abi -- scripts/abi-check.sh check ";;" \
-		$(foreach l,$(VM_LINES),vm-$(l) -- tests/vm/suites.sh $(l) ";;")
+		$(foreach l,$(VM_LINES),vm-$(l) -- tests/vm/suites.sh $(l) ";;" \
+			crash-$(l) -- tests/vm/crash.sh --kver $(l) --cycles $(CYCLES) ";;")
 
 demo: modules stage
 	tests/vm/demo.sh
