@@ -81,7 +81,12 @@ pmem=$VM_BUILD/pmem-$tag.img
 slow=$VM_BUILD/slow-$tag.img
 model=$work/model.json
 mkdir -p "$logdir" "$(dirname "$results")" || exit 2
+if ! exec 8>"$VM_BUILD/.$tag.lock" || ! flock -n 8; then
+	echo "crash.sh: another crash run of $tag is in progress" >&2
+	exit 2
+fi
 : >"$results"
+rm -f "$logdir/$tag"-boot*
 
 msg() { echo "crash: $*" >&2; }
 red=0
@@ -105,10 +110,6 @@ msg "reproduce: $again"
 t_start=$SECONDS
 
 # ---- one initrd for the whole run (a snapshot of module and stage) --------
-if ! exec 8>"$VM_BUILD/.$tag.lock" || ! flock -n 8; then
-	echo "crash.sh: another crash run of $tag is in progress" >&2
-	exit 2
-fi
 rm -rf "$work"
 mkdir -p "$work" || exit 2
 base=$(vm_build_base) || exit 2
@@ -370,6 +371,7 @@ for ((b = 1; b <= boots; b++)); do
 done
 trap - EXIT INT TERM
 cleanup
+rm -f "$VM_INITRD" "$work/console.tmp"
 np=$(grep -c '^PASS' "$results")
 nf=$(grep -c '^FAIL' "$results")
 if [ "$fs" = pmemfs ]; then
