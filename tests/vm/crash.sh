@@ -112,6 +112,12 @@ t_start=$SECONDS
 # ---- one initrd for the whole run (a snapshot of module and stage) --------
 rm -rf "$work"
 mkdir -p "$work" || exit 2
+# the model and the verifier against a host directory first (~3 s)
+if ! python3 "$CRASHFS" selftest >"$work/selftest.txt" 2>&1; then
+	cat "$work/selftest.txt" >&2
+	echo "crash.sh: crashfs.py selftest failed" >&2
+	exit 2
+fi
 base=$(vm_build_base) || exit 2
 mods=$(vm_build_modules "$VM_REL") || exit 2
 payload=$work/payload.cpio

@@ -1093,6 +1093,78 @@ def cmd_delay(a):
     return 0
 
 
+def cmd_selftest(a):
+    """The model and the verifier on the host, without a VM: a workload in
+    a temporary directory must verify, the tree with one change more (an
+    unrecorded directory, a lost file, a changed byte) must not."""
+    import io
+    import shutil
+    import tempfile
+    from contextlib import redirect_stdout
+    from types import SimpleNamespace as NS
+    tmp = tempfile.mkdtemp(prefix="crashfs-selftest.")
+    here = os.getcwd()
+    try:
+        root, res = tmp + "/mnt", tmp + "/res"
+        os.mkdir(root)
+
+        def run(cmd, **kw):
+            out = io.StringIO()
+            with redirect_stdout(out):
+                rc = cmd(NS(**kw))
+            os.chdir(here)
+            return rc, out.getvalue()
+
+        def verify(boot, model=""):
+            return run(cmd_verify, model=model, ops=res, dump=tmp + "/dump",
+                       boot=boot, full="c1", out=tmp + "/m.json",
+                       ignore_root=[])
+
+        for mode in ("meta", "data"):
+            shutil.rmtree(root)
+            os.mkdir(root)
+            if os.path.exists(res):
+                os.unlink(res)
+            rc, _ = run(cmd_workload, root=root, dir="c1", seed=a.seed,
+                        mode=mode, res=res, workers=2, churn=0, syncfs=0,
+                        max_ops=a.ops, max_secs=60.0)
+            if rc:
+                print("selftest: the %s workload failed" % mode)
+                return 1
+            bad = []
+            for what, change in (
+                    ("nothing", None),
+                    ("an unrecorded directory",
+                     lambda: os.mkdir(root + "/c1w0/unrecorded")),
+                    ("a lost entry", lambda: lost(root + "/c1w1")),
+                    ("a changed mode", lambda: os.chmod(root + "/c1w0", 0o700))):
+                if change:
+                    change()
+                run(cmd_dump, root=root, cycle=2, full="c1",
+                    out=tmp + "/dump")
+                rc, out = verify(2)
+                if (rc == 0) != (change is None):
+                    bad.append("%s: %s" % (what, out.strip()[:300]))
+            if bad:
+                print("selftest (%s): the verifier was wrong with %s" %
+                      (mode, "; ".join(bad)))
+                return 1
+        print("selftest: ok")
+        return 0
+    finally:
+        os.chdir(here)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def lost(d):
+    """Remove one non-directory entry somewhere below d."""
+    for top, dirs, files in os.walk(d):
+        if files:
+            os.unlink(os.path.join(top, sorted(files)[0]))
+            return
+    raise RuntimeError("no file to remove below " + d)
+
+
 USAGE = """usage:
   crashfs.py workload --root MNT --dir NAME --seed N [--mode meta|data]
                       [--res DEV] [--workers N] [--churn 0|1] [--syncfs 0|1]
@@ -1101,7 +1173,8 @@ USAGE = """usage:
   crashfs.py verify [--model JSON] --ops RESULT --dump FILE --boot N
                     [--full c1,c2] --out JSON [--ignore-root NAME]...
   crashfs.py pmemfs-offset FILE
-  crashfs.py delay SEED CYCLE MIN MAX"""
+  crashfs.py delay SEED CYCLE MIN MAX
+  crashfs.py selftest [--seed N] [--ops N]"""
 
 # command -> {option: (type, default)}; REQ = required; lists repeat
 REQ = object()
@@ -1116,6 +1189,7 @@ COMMANDS = {
                "boot": (int, REQ), "full": (str, ""), "out": (str, REQ),
                "ignore_root": (list, [])},
     "pmemfs-offset": {"file": (str, REQ)},
+    "selftest": {"seed": (int, 1), "ops": (int, 400)},
     "delay": {"seed": (str, REQ), "cycle": (str, REQ), "min": (float, REQ),
               "max": (float, REQ)},
 }
@@ -1169,8 +1243,8 @@ def main(argv=None):
     if a.cmd == "workload" and a.mode not in ("meta", "data"):
         sys.exit("crashfs.py workload: --mode meta|data")
     return {"workload": cmd_workload, "dump": cmd_dump, "verify": cmd_verify,
-            "pmemfs-offset": cmd_pmemfs_offset,
-            "delay": cmd_delay}[a.cmd](a)
+            "pmemfs-offset": cmd_pmemfs_offset, "delay": cmd_delay,
+            "selftest": cmd_selftest}[a.cmd](a)
 
 
 if __name__ == "__main__":
