@@ -212,13 +212,19 @@ splats() { # BOOT PART: kernel splats in that part of the console
 	vm_scan_console "$f" 20
 }
 
+# Cycles whose directories stay: boot b removes cycle b-KEEP-1's before its
+# workload, so long runs stay within the filesystem's inodes and space.
+KEEP=16
 # Directories the guest dumps in full at boot b (the others are checked by
-# presence at the root): the cycle just killed and an older one in rotation.
-# Bounded, so a boot's check does not grow with the run.
+# presence at the root): the cycle just killed and a kept older one in
+# rotation. Bounded, so a boot's check does not grow with the run.
 full_dirs() {
-	local b=$1 d=()
+	local b=$1 d=() lo
 	[ "$b" -gt 1 ] && d+=("c$((b - 1))")
-	[ "$b" -gt 2 ] && d+=("c$((1 + (b * 7) % (b - 2)))")
+	if [ "$b" -gt 2 ]; then
+		lo=$((b - KEEP > 1 ? b - KEEP : 1))
+		d+=("c$((lo + (b * 7) % (b - 1 - lo)))")
+	fi
 	local IFS=,
 	echo "${d[*]}"
 }
@@ -274,6 +280,11 @@ evaluate() {
 		if VERIFY=$(python3 "$CRASHFS" verify --model "$model" --ops "$logdir/$tag-boot$k.result" \
 			--dump "$slow" --boot "$b" --full "$(full_dirs "$b")" --out "$model.new" "${ign[@]}"); then
 			mv -f "$model.new" "$model"
+			# boot b removed an old cycle after the dump: so does the model
+			l=$(cr_line "$b" PRUNED)
+			if [ -n "$l" ] && ! python3 "$CRASHFS" prune --model "$model" --dirs "${l#PRUNED }"; then
+				why+=("could not prune ${l#PRUNED } from the model")
+			fi
 		else
 			why+=("model: $(head -n 1 <<<"$VERIFY" | cut -c1-200)")
 		fi
@@ -318,6 +329,7 @@ for ((b = 1; b <= boots; b++)); do
 	VM_CONSOLE=$logdir/$tag-boot$b.log
 	VM_RESULT=$logdir/$tag-boot$b.result
 	VM_APPEND="$tsc zcrash.cycle=$b zcrash.seed=$seed zcrash.fs=$fs zcrash.mode=$mode zcrash.workload=$wl zcrash.workers=$workers zcrash.churn=$churn zcrash.full=$(full_dirs "$b")"
+	[ $wl = 1 ] && [ "$b" -gt $((KEEP + 1)) ] && VM_APPEND+=" zcrash.prune=c$((b - KEEP - 1))"
 	t0=$SECONDS
 	# the killed VM's wrapper may hold the pmem lock for a moment more
 	flock -w 30 "$pmem.lock" true

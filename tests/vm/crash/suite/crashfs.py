@@ -1093,6 +1093,30 @@ def cmd_delay(a):
     return 0
 
 
+def cmd_prune(a):
+    """Drop the directories of the cycles in --dirs from the model (the
+    guest removed them)."""
+    import json
+    m = Model.from_json(json.load(open(a.model)))
+    cycles = [c for c in a.dirs.split(",") if c]
+    root = m.nodes[0]["e"]
+    for name in [n for n in root if in_cycles(n, cycles)]:
+        todo = [root.pop(name)]
+        while todo:
+            i = todo.pop()
+            n = m.nodes.pop(i, None)
+            if n and n["t"] == "d":
+                todo += list(n["e"].values())
+            elif n and n.get("links", 1) > 1:
+                # other links live in the same (removed) directory
+                m.nodes[i] = n
+                n["links"] -= 1
+    with open(a.model + ".tmp", "w") as f:
+        json.dump(m.to_json(), f)
+    os.rename(a.model + ".tmp", a.model)
+    return 0
+
+
 def cmd_selftest(a):
     """The model and the verifier on the host, without a VM: a workload in
     a temporary directory must verify, the tree with one change more (an
@@ -1174,6 +1198,7 @@ USAGE = """usage:
                     [--full c1,c2] --out JSON [--ignore-root NAME]...
   crashfs.py pmemfs-offset FILE
   crashfs.py delay SEED CYCLE MIN MAX
+  crashfs.py prune --model JSON --dirs c1,c2
   crashfs.py selftest [--seed N] [--ops N]"""
 
 # command -> {option: (type, default)}; REQ = required; lists repeat
@@ -1190,6 +1215,7 @@ COMMANDS = {
                "ignore_root": (list, [])},
     "pmemfs-offset": {"file": (str, REQ)},
     "selftest": {"seed": (int, 1), "ops": (int, 400)},
+    "prune": {"model": (str, REQ), "dirs": (str, REQ)},
     "delay": {"seed": (str, REQ), "cycle": (str, REQ), "min": (float, REQ),
               "max": (float, REQ)},
 }
@@ -1244,7 +1270,7 @@ def main(argv=None):
         sys.exit("crashfs.py workload: --mode meta|data")
     return {"workload": cmd_workload, "dump": cmd_dump, "verify": cmd_verify,
             "pmemfs-offset": cmd_pmemfs_offset, "delay": cmd_delay,
-            "selftest": cmd_selftest}[a.cmd](a)
+            "selftest": cmd_selftest, "prune": cmd_prune}[a.cmd](a)
 
 
 if __name__ == "__main__":
