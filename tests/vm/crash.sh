@@ -316,6 +316,14 @@ evaluate() {
 	if [ "$fs" = pmemfs ] && [ -f "$work/fsck-host-$k.txt" ]; then
 		echo "---- fsck.pmemfs -n -f of the killed image of cycle $k ($work/crashed-$k.img):"
 		sed 's/^/    /' "$work/fsck-host-$k.txt" | tail -n 30
+		if ! grep -qx 'rc=0' "$work/fsck-host-$k.txt" && [ -f "$work/crashed-$k.img" ]; then
+			echo "---- what fsck.pmemfs -y does to a copy of it:"
+			cp --sparse=always "$work/crashed-$k.img" "$work/repaired-$k.img" &&
+				"$work/fsck.pmemfs" -y "$work/repaired-$k.img" 2>&1 | sed 's/^/    /' | tail -n 30
+			echo "    rc=${PIPESTATUS[0]}"
+			"$work/fsck.pmemfs" -n -f "$work/repaired-$k.img" 2>&1 | sed 's/^/    then -n -f: /' | tail -n 5
+			rm -f "$work/repaired-$k.img"
+		fi
 	fi
 	echo "---- boot $b result channel: $(res "$b" | grep '^CR' | tr '\n' ';' | cut -c1-600)"
 	echo "---- last console lines of boot $b ($logdir/$tag-boot$b.log):"
