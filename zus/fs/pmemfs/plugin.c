@@ -532,7 +532,7 @@ static const struct zus_fs_info pmemfs_fs = {
 	.name		= "pmemfs",
 	.magic		= PMFS_FS_MAGIC,
 	.version	= (PMFS_VERSION_MAJOR << 16) | PMFS_VERSION_MINOR,
-	.fs_caps	= ZUFS_FSC_REQUIRES_DEV,
+	.fs_caps	= ZUFS_FSC_REQUIRES_DEV | ZUFS_FSC_NO_ECHO,
 	.op		= &pmemfs_zfi_ops,
 };
 
