@@ -4,7 +4,7 @@
 #
 # tests/vm/crash.sh --kver <LINE|RELEASE> [--cycles N] [--seed S] [--data]
 #     [--min-delay SEC] [--max-delay SEC] [--module KO] [--fs pmemfs|ext4|tmpfs]
-#     [--workers W] [--churn 0|1] [--boot-timeout SEC] [--stage DIR]
+#     [--workers W] [--churn 0|1] [--keep N] [--boot-timeout SEC] [--stage DIR]
 #
 # Cycle k: boot k runs the workload and reports every completed operation
 # on the result channel (ttyS1) while the host SIGKILLs QEMU after a random
@@ -39,7 +39,7 @@ CRASHFS=$HERE/crash/suite/crashfs.py
 usage() { sed -n '5,7p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 kver="" cycles=20 seed="" mode=meta min_delay=2 max_delay=8 module="" fs=pmemfs
-boot_timeout=240 stage_arg="" workers=2 churn=1
+boot_timeout=240 stage_arg="" workers=2 churn=1 keep=16
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kver) kver=$2; shift ;;
@@ -54,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--stage) stage_arg=$2; shift ;;
 	--workers) workers=$2; shift ;;
 	--churn) churn=$2; shift ;;
+	--keep) keep=$2; shift ;;
 	-h | --help) usage ;;
 	*) echo "crash.sh: unknown argument $1" >&2; usage ;;
 	esac
@@ -63,6 +64,7 @@ done
 [[ $cycles =~ ^[1-9][0-9]*$ ]] || { echo "crash.sh: --cycles needs a positive number" >&2; exit 2; }
 [[ $workers =~ ^[1-9]$ ]] || { echo "crash.sh: --workers needs 1..9" >&2; exit 2; }
 [[ $churn =~ ^[01]$ ]] || { echo "crash.sh: --churn 0|1" >&2; exit 2; }
+[[ $keep =~ ^[1-9][0-9]*$ ]] || { echo "crash.sh: --keep needs a positive number" >&2; exit 2; }
 case $fs in pmemfs | ext4 | tmpfs) ;; *) echo "crash.sh: --fs pmemfs|ext4|tmpfs" >&2; exit 2 ;; esac
 [ -n "$seed" ] || seed=$(( $(date +%s%N) % 1000000000 ))
 [[ $seed =~ ^[0-9]+$ ]] || { echo "crash.sh: --seed needs a number" >&2; exit 2; }
@@ -104,6 +106,7 @@ again="tests/vm/crash.sh --kver $VM_LINE --cycles $cycles --seed $seed"
 [ "$fs" != pmemfs ] && again+=" --fs $fs"
 [ "$workers" != 2 ] && again+=" --workers $workers"
 [ "$churn" != 1 ] && again+=" --churn $churn"
+[ "$keep" != 16 ] && again+=" --keep $keep"
 [ "$min_delay/$max_delay" != 2/8 ] && again+=" --min-delay $min_delay --max-delay $max_delay"
 [ -n "$stage_arg" ] && again+=" --stage $stage_arg"
 msg "reproduce: $again"
@@ -212,19 +215,16 @@ splats() { # BOOT PART: kernel splats in that part of the console
 	vm_scan_console "$f" 20
 }
 
-# Cycles whose directories stay: boot b removes cycle b-KEEP-1's before its
-# workload, so long runs stay within the filesystem's inodes and space.
-KEEP=16
+# --keep: cycles whose directories stay; boot b removes cycle b-keep-1's
+# before its workload, so long runs stay within the filesystem's inodes.
 # Directories the guest dumps in full at boot b (the others are checked by
 # presence at the root): the cycle just killed and a kept older one in
 # rotation. Bounded, so a boot's check does not grow with the run.
 full_dirs() {
-	local b=$1 d=() lo
+	local b=$1 d=() lo=$(($1 - keep > 1 ? $1 - keep : 1))
 	[ "$b" -gt 1 ] && d+=("c$((b - 1))")
-	if [ "$b" -gt 2 ]; then
-		lo=$((b - KEEP > 1 ? b - KEEP : 1))
-		d+=("c$((lo + (b * 7) % (b - 1 - lo)))")
-	fi
+	# one of the kept older cycles lo..b-2
+	[ $((b - 1 - lo)) -gt 0 ] && d+=("c$((lo + (b * 7) % (b - 1 - lo)))")
 	local IFS=,
 	echo "${d[*]}"
 }
@@ -337,7 +337,7 @@ for ((b = 1; b <= boots; b++)); do
 	VM_CONSOLE=$logdir/$tag-boot$b.log
 	VM_RESULT=$logdir/$tag-boot$b.result
 	VM_APPEND="$tsc zcrash.cycle=$b zcrash.seed=$seed zcrash.fs=$fs zcrash.mode=$mode zcrash.workload=$wl zcrash.workers=$workers zcrash.churn=$churn zcrash.full=$(full_dirs "$b")"
-	[ $wl = 1 ] && [ "$b" -gt $((KEEP + 1)) ] && VM_APPEND+=" zcrash.prune=c$((b - KEEP - 1))"
+	[ $wl = 1 ] && [ "$b" -gt $((keep + 1)) ] && VM_APPEND+=" zcrash.prune=c$((b - keep - 1))"
 	t0=$SECONDS
 	# the killed VM's wrapper may hold the pmem lock for a moment more
 	flock -w 30 "$pmem.lock" true
