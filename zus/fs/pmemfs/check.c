@@ -893,6 +893,7 @@ static int check_pass(struct ck *c, bool is_pmem, bool private_map)
 	} else if (r < 0) {
 		return r;
 	}
+	r = 0;	/* a rollback count is not this pass's result */
 	if (dyn->state != PMFS_STATE_CLEAN)
 		say(c, "filesystem was not cleanly unmounted");
 
