@@ -64,6 +64,10 @@ static int zuf_statfs(struct dentry *dentry, struct kstatfs *buf)
 	struct zufs_statfs *st;
 	int err;
 
+	/* Space and inodes of files already unlinked are free: df after
+	 * rm must not wait for the asynchronous EVICT_INODE.
+	 */
+	zuf_evict_flush(ZUF_SBI(sb));
 	zim = kzalloc(sizeof(*zim), GFP_KERNEL);
 	if (!zim)
 		return -ENOMEM;
