@@ -53,6 +53,13 @@ while [ $# -gt 0 ]; do
 done
 
 if [ ${#failed_stages[@]} -gt 0 ]; then
+	# A digest close to the last line: CI shows only the end of the log.
+	echo "---- failure digest (full logs: build/logs/check-<stage>.log)"
+	for st in "${failed_stages[@]}"; do
+		grep -E 'FAIL|not ok|BUG|WARNING|Oops|error:|did not complete' \
+			"$logdir/check-$st.log" | grep -v '^=== ' | cut -c1-200 |
+			awk '!seen[$0]++' | head -n 20 | sed "s/^/$st: /"
+	done
 	echo "failed stages: ${failed_stages[*]}"
 fi
 echo "$total_p passed, $total_f failed, $total_s skipped"
