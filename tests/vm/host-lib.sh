@@ -216,6 +216,15 @@ vm_build_payload() {
 	install -m 755 "$VM_LIB_DIR/guest-init.sh" "$dir/init"
 	install -m 644 "$VM_LIB_DIR/guest-lib.sh" "$dir/zufs/guest-lib.sh"
 	cp -a "$suite/." "$dir/zufs/suite/"
+	# vm.include: files of other suites (paths relative to tests/vm/)
+	# this one sources, copied next to its tests.
+	if [ -f "$suite/vm.include" ]; then
+		local inc
+		for inc in $(cat "$suite/vm.include"); do
+			cp -a "$VM_LIB_DIR/$inc" "$dir/zufs/suite/" ||
+				{ rm -rf "$dir"; return 1; }
+		done
+	fi
 	if [ -n "$module" ]; then
 		if [ -f "$module" ]; then
 			install -m 644 "$module" "$dir/zufs/zuf.ko"
