@@ -27,6 +27,13 @@
  *   - ZUFS_CAP_RW: READ and WRITE through the application window
  *     (struct zufs_ioc_io)
  *
+ * 1.3 (zufs 0.1.0)
+ *   - ZUFS_CAP_FASTIO: GET_BLOCK/PUT_BLOCK (zuf.ko copies to and from pmem
+ *     itself; DAX mmap), ZUFS_CAP_SYNC: FSYNC
+ *   - ZUFS_CAP_SPACE: FALLOCATE, SEEK (SEEK_DATA/SEEK_HOLE), FIEMAP, CLONE
+ *     (copy_file_range, reflink, dedupe)
+ *   - ZUFS_CAP_XATTR: GETXATTR, SETXATTR, LISTXATTR (xattrs and POSIX ACLs)
+ *
  * 1.0 to 1.2 were development steps before the first release (zufs
  * 0.1.0), and 1.1 changed the layout of zufs_mount_info; the first released
  * protocol is 1.2, and the rules below hold from it on.
@@ -83,7 +90,7 @@
 /* ~~~~ Versions and capabilities ~~~~ */
 
 #define ZUFS_ABI_MAJOR		1
-#define ZUFS_ABI_MINOR		2
+#define ZUFS_ABI_MINOR		3
 
 /* Capability bits exchanged at first contact (ZU_IOC_HANDSHAKE). */
 #define ZUFS_CAP_ZT_WINDOW	(1ULL << 0)	/* app pages mapped into ZTs */
@@ -93,11 +100,16 @@
 #define ZUFS_CAP_EXEC_BUFFER	(1ULL << 4)	/* ZU_IOC_ALLOC_BUFFER */
 #define ZUFS_CAP_NAMESPACE	(1ULL << 5)	/* 1.1: namespace operations */
 #define ZUFS_CAP_RW		(1ULL << 6)	/* 1.2: READ, WRITE */
+#define ZUFS_CAP_FASTIO		(1ULL << 7)	/* 1.3: GET_BLOCK, PUT_BLOCK */
+#define ZUFS_CAP_SYNC		(1ULL << 8)	/* 1.3: FSYNC */
+#define ZUFS_CAP_SPACE		(1ULL << 9)	/* 1.3: FALLOCATE, SEEK, ... */
+#define ZUFS_CAP_XATTR		(1ULL << 10)	/* 1.3: xattr operations */
 /* Everything this version of the header knows about. */
 #define ZUFS_CAPS_ALL		(ZUFS_CAP_ZT_WINDOW | ZUFS_CAP_NUMA_MAP | \
 				 ZUFS_CAP_PRIVATE_MOUNT | ZUFS_CAP_PMEM | \
 				 ZUFS_CAP_EXEC_BUFFER | ZUFS_CAP_NAMESPACE | \
-				 ZUFS_CAP_RW)
+				 ZUFS_CAP_RW | ZUFS_CAP_FASTIO | ZUFS_CAP_SYNC | \
+				 ZUFS_CAP_SPACE | ZUFS_CAP_XATTR)
 
 /* ~~~~ Fixed names and limits ~~~~ */
 
@@ -189,6 +201,15 @@ enum e_zufs_operation {
 	/* 1.2, ZUFS_CAP_RW */
 	ZUFS_OP_READ		= 0x0400,	/* struct zufs_ioc_io */
 	ZUFS_OP_WRITE		= 0x0401,	/* struct zufs_ioc_io */
+
+	/* 1.3, ZUFS_CAP_FASTIO and ZUFS_CAP_SYNC: 0x0402-0x040f */
+	/* @@FASTIO-OPS@@ */
+
+	/* 1.3, ZUFS_CAP_SPACE: 0x0410-0x041f */
+	/* @@SPACE-OPS@@ */
+
+	/* 1.3, ZUFS_CAP_XATTR: 0x0600-0x060f */
+	/* @@XATTR-OPS@@ */
 
 	ZUFS_OP_MAX_OPT		= 0x0800,
 };
@@ -573,6 +594,15 @@ struct zufs_ioc_io {
 	struct zufs_attr attr;
 };
 
+/* ~~~~ Fast IO, DAX and sync (1.3, ZUFS_CAP_FASTIO, ZUFS_CAP_SYNC) ~~~~ */
+/* @@FASTIO-STRUCTS@@ */
+
+/* ~~~~ Space (1.3, ZUFS_CAP_SPACE) ~~~~ */
+/* @@SPACE-STRUCTS@@ */
+
+/* ~~~~ Extended attributes (1.3, ZUFS_CAP_XATTR) ~~~~ */
+/* @@XATTR-STRUCTS@@ */
+
 /* ~~~~ Application ioctls on any file of a ZUFS mount ~~~~
  * These let tools and tests reach the server through the ZT path.
  */
@@ -693,5 +723,8 @@ ZUFS_PIN_SIZE(zufs_ioc_setattr, 184);
 ZUFS_PIN_SIZE(zufs_ioc_evict_inode, 64);
 ZUFS_PIN_SIZE(zufs_ioc_io, 208);
 ZUFS_PIN_OFF(zufs_ioc_io, done, 80);
+/* @@FASTIO-PINS@@ */
+/* @@SPACE-PINS@@ */
+/* @@XATTR-PINS@@ */
 
 #endif /* _LINUX_ZUS_API_H */
