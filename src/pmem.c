@@ -100,7 +100,11 @@ static void zuf_pmem_kill(struct zuf_pmem *pm)
 
 struct zuf_pmem *zuf_pmem_register(struct super_block *sb, u32 *id)
 {
-	struct zuf_pmem *pm = zuf_pmem_alloc(sb->s_bdev, sb, sb_rdonly(sb));
+	/* A read-only mount may become read-write (remount): only a device
+	 * that is itself read-only gets a read-only mapping.
+	 */
+	struct zuf_pmem *pm = zuf_pmem_alloc(sb->s_bdev, sb,
+					     bdev_read_only(sb->s_bdev));
 	int ret;
 
 	if (IS_ERR(pm))

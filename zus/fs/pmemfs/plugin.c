@@ -326,10 +326,16 @@ static int pm_remount(struct zus_sb_info *sbi, const struct zus_mount_args *a)
 	if (err)
 		return err;
 	if (s->map_ro && !(a->sb_flags & ZUFS_M_RDONLY)) {
-		/* zuf.ko gave a read-only mount a read-only mapping */
-		zus_err("pmemfs: %s was mounted read-only: unmount it and mount it read-write",
-			s->dev);
-		return -EROFS;
+		/* read-only mounts map the device read-only: make it
+		 * writable (zuf.ko refuses for a read-only device)
+		 */
+		if (mprotect(s->base, s->size, PROT_READ | PROT_WRITE)) {
+			zus_err("pmemfs: %s: cannot remount read-write: %s",
+				s->dev, errno == EACCES ?
+				"the device is read-only" : strerror(errno));
+			return -EROFS;
+		}
+		s->map_ro = false;
 	}
 	return pmfs_remount(s->psb, !!(a->sb_flags & ZUFS_M_RDONLY));
 }
