@@ -13,8 +13,8 @@ KERNELS = $(shell scripts/kernels.sh --headers)
 VM_LINES := 6.1 6.12
 
 .PHONY: all deps modules modules-fault zus stage check unit-check vm-check \
-	demo clean help abi-check abi-update bench-roundtrip deb rpm \
-	crash-check
+	demo clean help abi-check abi-update bench-roundtrip bench-io deb rpm \
+	crash-check pkg-check fsx-long
 
 all: deps-ok modules zus
 
@@ -27,6 +27,7 @@ help:
 	@echo "make bench-roundtrip  ZUFS vs FUSE vs getppid round-trip latency, per kernel"
 	@echo "make crash-check KVER=6.1|6.12 CYCLES=N   pmemfs crash test (QEMU killed mid-workload)"
 	@echo "make deb / make rpm   build the packages under build/deb, build/rpm"
+	@echo "make fsx-long KVER=6.1|6.12 FSX_OPS=N    the data verifier alone, longer"
 	@echo "make abi-check  compare src/zus_api.h with the committed ABI baseline"
 	@echo "make abi-update refresh the baseline after a ZUFS ABI version bump"
 
@@ -75,6 +76,12 @@ crash-check: modules stage
 
 # ~~~~ packages ~~~~
 deb: deps-ok
+# The data verifier alone, longer than in make check (FSX_OPS operations).
+FSX_OPS ?= 2000000
+fsx-long: modules stage
+	@test -n "$(KVER)" || { echo "usage: make fsx-long KVER=6.1|6.12 [FSX_OPS=N]"; exit 2; }
+	tests/vm/fsx-long.sh --kver $(KVER) --ops $(FSX_OPS)
+
 	packaging/deb/build.sh
 
 rpm: deps-ok
