@@ -433,8 +433,16 @@ int pmfs_remount(struct pmfs_sb *sb, int rdonly)
 {
 	int r;
 
-	if (sb->flags & PMFS_MOUNT_NORECOVERY)
-		return -EROFS;
+	if (!rdonly && (sb->flags & PMFS_MOUNT_NORECOVERY)) {
+		/* Mounted read-only, which needs a clean filesystem: the
+		 * journal has nothing to roll back. If it had, the DRAM state
+		 * built at mount would not match the media.
+		 */
+		r = pmfs_journal_recover(sb->base, sb->ps, true);
+		if (r)
+			return r < 0 ? r : -EUCLEAN;
+		sb->flags &= ~PMFS_MOUNT_NORECOVERY;
+	}
 	if (rdonly && !sb->rdonly) {
 		pmfs_sync(sb);
 		dyn_set(sb, PMFS_STATE_CLEAN);
