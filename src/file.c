@@ -216,7 +216,9 @@ static int zuf_file_open(struct inode *inode, struct file *file)
 
 const struct file_operations zuf_file_fops = {
 	.open		= zuf_file_open,
-	.llseek		= generic_file_llseek,
+	.llseek		= zuf_llseek,
+	.fallocate	= zuf_fallocate,
+	.copy_file_range = zuf_copy_file_range,
 	.read_iter	= zuf_read_iter,
 	.write_iter	= zuf_write_iter,
 	.fsync		= noop_fsync,	/* writes are durable at reply */

@@ -302,6 +302,7 @@ out:
 static const struct inode_operations zuf_file_iops = {
 	.setattr	= zuf_setattr,
 	.getattr	= zuf_getattr,
+	.fiemap		= zuf_fiemap,
 };
 
 static const struct inode_operations zuf_symlink_iops = {

@@ -248,6 +248,16 @@ extern const struct file_operations zuf_dir_fops;
 /* file.c */
 extern const struct file_operations zuf_file_fops;
 
+/* space.c */
+struct fiemap_extent_info;
+long zuf_fallocate(struct file *file, int mode, loff_t offset, loff_t len);
+loff_t zuf_llseek(struct file *file, loff_t offset, int whence);
+int zuf_fiemap(struct inode *inode, struct fiemap_extent_info *fieinfo,
+	       u64 start, u64 len);
+ssize_t zuf_copy_file_range(struct file *file_in, loff_t pos_in,
+			    struct file *file_out, loff_t pos_out,
+			    size_t len, unsigned int flags);
+
 /* pmem.c */
 struct zuf_pmem;
 struct zuf_pmem *zuf_pmem_register(struct super_block *sb, u32 *id);

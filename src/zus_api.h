@@ -30,8 +30,8 @@
  * 1.3 (zufs 0.1.0)
  *   - ZUFS_CAP_FASTIO: GET_BLOCK/PUT_BLOCK (zuf.ko copies to and from pmem
  *     itself; DAX mmap), ZUFS_CAP_SYNC: FSYNC
- *   - ZUFS_CAP_SPACE: FALLOCATE, SEEK (SEEK_DATA/SEEK_HOLE), FIEMAP, CLONE
- *     (copy_file_range, reflink, dedupe)
+ *   - ZUFS_CAP_SPACE: FALLOCATE, SEEK (SEEK_DATA/SEEK_HOLE), FIEMAP, COPY
+ *     (copy_file_range in the server)
  *   - ZUFS_CAP_XATTR: GETXATTR, SETXATTR, LISTXATTR (xattrs and POSIX ACLs)
  *
  * 1.0 to 1.2 were development steps before the first release (zufs
@@ -206,6 +206,10 @@ enum e_zufs_operation {
 	/* @@FASTIO-OPS@@ */
 
 	/* 1.3, ZUFS_CAP_SPACE: 0x0410-0x041f */
+		ZUFS_OP_FALLOCATE	= 0x0410,	/* struct zufs_ioc_fallocate */
+	ZUFS_OP_SEEK		= 0x0411,	/* struct zufs_ioc_seek */
+	ZUFS_OP_FIEMAP		= 0x0412,	/* struct zufs_ioc_fiemap */
+	ZUFS_OP_COPY		= 0x0413,	/* struct zufs_ioc_copy */
 	/* @@SPACE-OPS@@ */
 
 	/* 1.3, ZUFS_CAP_XATTR: 0x0600-0x060f */
@@ -598,6 +602,102 @@ struct zufs_ioc_io {
 /* @@FASTIO-STRUCTS@@ */
 
 /* ~~~~ Space (1.3, ZUFS_CAP_SPACE) ~~~~ */
+/* FALLOCATE: the range is [hdr.offset, hdr.offset + hdr.len), mode the
+ * fallocate(2) mode (ZUFS_FALLOC_*, the FALLOC_FL_* values). The kernel
+ * checked what the VFS and ext4 check: known mode bits and combinations,
+ * hdr.len > 0, for COLLAPSE and INSERT block alignment, COLLAPSE ending
+ * before EOF, INSERT starting before EOF and not passing s_maxbytes.
+ * Default mode: blocks allocated for the range read as zeros, the size
+ * grows to the end of the range (not with KEEP_SIZE). PUNCH_HOLE (always
+ * with KEEP_SIZE): the range reads as zeros, whole blocks in it are freed.
+ * ZERO_RANGE: the range reads as zeros and is allocated. COLLAPSE_RANGE:
+ * the range is removed, what follows moves down, the size shrinks by len.
+ * INSERT_RANGE: a hole of len bytes at hdr.offset, what follows moves up.
+ * `now` stamps mtime/ctime. Out: attr afterwards.
+ */
+#define ZUFS_FALLOC_KEEP_SIZE		0x01
+#define ZUFS_FALLOC_PUNCH_HOLE		0x02
+#define ZUFS_FALLOC_COLLAPSE_RANGE	0x08
+#define ZUFS_FALLOC_ZERO_RANGE		0x10
+#define ZUFS_FALLOC_INSERT_RANGE	0x20
+struct zufs_ioc_fallocate {
+	struct zufs_ioc_hdr hdr;
+	__u64 zus_ii;
+	__u32 mode;		/* ZUFS_FALLOC_* */
+	__u32 reserved;
+	struct zufs_time now;
+	/* out */
+	struct zufs_attr attr;
+};
+
+/* SEEK: lseek SEEK_DATA (ZUFS_SEEK_DATA) or SEEK_HOLE (ZUFS_SEEK_HOLE)
+ * from hdr.offset (< the size; the kernel answers ENXIO itself past EOF).
+ * Out: pos = the first byte >= hdr.offset that is data (resp. in a hole;
+ * EOF counts as a hole), pos < size for DATA, <= size for HOLE; -ENXIO
+ * when there is no data from hdr.offset on.
+ */
+#define ZUFS_SEEK_DATA		3
+#define ZUFS_SEEK_HOLE		4
+struct zufs_ioc_seek {
+	struct zufs_ioc_hdr hdr;
+	__u64 zus_ii;
+	__u32 whence;		/* ZUFS_SEEK_* */
+	__u32 reserved;
+	/* out */
+	__u64 pos;
+};
+
+/* FIEMAP: the extents of the file overlapping [hdr.offset, hdr.offset +
+ * hdr.len), in file order, at most ZUFS_FIEMAP_MAX per call (the kernel
+ * asks again from the end of the last one when count is the maximum).
+ * An extent is a run of blocks contiguous in the file and on the device,
+ * all with the same flags: logical and physical (byte offset on the t1
+ * device) block aligned, length a multiple of the block size. The first
+ * may start before hdr.offset. ZUFS_FE_LAST marks the file's last extent.
+ */
+#define ZUFS_FIEMAP_MAX		32
+#define ZUFS_FE_LAST		(1U << 0)	/* FIEMAP_EXTENT_LAST */
+#define ZUFS_FE_UNWRITTEN	(1U << 1)	/* FIEMAP_EXTENT_UNWRITTEN */
+#define ZUFS_FE_SHARED		(1U << 2)	/* FIEMAP_EXTENT_SHARED */
+struct zufs_fiemap_extent {
+	__u64 logical;
+	__u64 physical;
+	__u64 length;
+	__u32 flags;		/* ZUFS_FE_* */
+	__u32 reserved;
+};
+
+struct zufs_ioc_fiemap {
+	struct zufs_ioc_hdr hdr;
+	__u64 zus_ii;
+	/* out */
+	__u32 count;
+	__u32 reserved;
+	struct zufs_fiemap_extent ext[ZUFS_FIEMAP_MAX];
+};
+
+/* COPY: copy_file_range(2) inside the server, between two regular files
+ * of one superblock: hdr.len bytes from src_off of src_ii to dst_off of
+ * dst_ii (the kernel checked the ranges as generic_copy_file_checks does:
+ * not overlapping within one file, not past s_maxbytes). Source bytes past
+ * its size are not copied: done is short then (0 at or past its EOF). A
+ * hole in the source stays a hole where the destination had none or is
+ * punched where it had data, so a sparse file stays sparse. The
+ * destination grows to dst_off + done. Out of space after some bytes:
+ * done = bytes copied, err = 0; none: err = -ENOSPC. `now` stamps the
+ * destination's mtime/ctime. Out: done, attr (of the destination).
+ */
+struct zufs_ioc_copy {
+	struct zufs_ioc_hdr hdr;
+	__u64 dst_ii;
+	__u64 src_ii;
+	__u64 src_off;
+	__u64 dst_off;
+	struct zufs_time now;
+	/* out */
+	__u64 done;
+	struct zufs_attr attr;
+};
 /* @@SPACE-STRUCTS@@ */
 
 /* ~~~~ Extended attributes (1.3, ZUFS_CAP_XATTR) ~~~~ */
@@ -724,6 +824,15 @@ ZUFS_PIN_SIZE(zufs_ioc_evict_inode, 64);
 ZUFS_PIN_SIZE(zufs_ioc_io, 208);
 ZUFS_PIN_OFF(zufs_ioc_io, done, 80);
 /* @@FASTIO-PINS@@ */
+ZUFS_PIN_SIZE(zufs_ioc_fallocate, 200);
+ZUFS_PIN_OFF(zufs_ioc_fallocate, attr, 80);
+ZUFS_PIN_SIZE(zufs_ioc_seek, 72);
+ZUFS_PIN_OFF(zufs_ioc_seek, pos, 64);
+ZUFS_PIN_SIZE(zufs_fiemap_extent, 32);
+ZUFS_PIN_SIZE(zufs_ioc_fiemap, 1088);
+ZUFS_PIN_OFF(zufs_ioc_fiemap, count, 56);
+ZUFS_PIN_SIZE(zufs_ioc_copy, 224);
+ZUFS_PIN_OFF(zufs_ioc_copy, done, 96);
 /* @@SPACE-PINS@@ */
 /* @@XATTR-PINS@@ */
 

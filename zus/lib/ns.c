@@ -854,6 +854,28 @@ static int ns_io(struct ns_sb *nsb, struct zus_zt *zt, struct zufs_ioc_io *io,
 	return err;
 }
 
+/* ~~~~ for the handlers in other files (space.c, ...) ~~~~ */
+
+int zus_ns_iget(__u64 h, struct zus_inode_info **iip)
+{
+	struct ns_sb *nsb = ns_sb_of(h);
+
+	return nsb ? ns_get(nsb, h, iip) : -EINVAL;
+}
+
+void zus_ns_iput(__u64 h, struct zus_inode_info *ii)
+{
+	struct ns_sb *nsb = ns_sb_of(h);
+
+	if (nsb)
+		ns_put(nsb, ii);
+}
+
+int zus_ns_getattr(struct zus_inode_info *ii, struct zufs_attr *attr)
+{
+	return ns_attr(ii, attr);
+}
+
 /* ~~~~ dispatch ~~~~ */
 
 /* The handle that names the superblock of each request. */
@@ -897,12 +919,18 @@ static size_t ns_req_size(__u32 op)
 	case ZUFS_OP_EVICT_INODE: return sizeof(struct zufs_ioc_evict_inode);
 	case ZUFS_OP_READ:
 	case ZUFS_OP_WRITE:	  return sizeof(struct zufs_ioc_io);
+	case ZUFS_OP_FALLOCATE:	  return sizeof(struct zufs_ioc_fallocate);
+	case ZUFS_OP_SEEK:	  return sizeof(struct zufs_ioc_seek);
+	case ZUFS_OP_FIEMAP:	  return sizeof(struct zufs_ioc_fiemap);
+	case ZUFS_OP_COPY:	  return sizeof(struct zufs_ioc_copy);
 	}
 	return 0;
 }
 
 static __u64 ns_op_cap(__u32 op)
 {
+	if (op >= ZUFS_OP_FALLOCATE && op <= ZUFS_OP_COPY)
+		return ZUFS_CAP_SPACE;
 	return op == ZUFS_OP_READ || op == ZUFS_OP_WRITE ? ZUFS_CAP_RW :
 							 ZUFS_CAP_NAMESPACE;
 }
@@ -949,6 +977,11 @@ int zus_ns_dispatch(struct zus_server *s, struct zus_zt *zt,
 		return ns_evict(nsb, (void *)hdr);
 	case ZUFS_OP_READ:
 		return ns_io(nsb, zt, (void *)hdr, false);
+	case ZUFS_OP_FALLOCATE:
+	case ZUFS_OP_SEEK:
+	case ZUFS_OP_FIEMAP:
+	case ZUFS_OP_COPY:
+		return zus_space_dispatch(zt, hdr);
 	default:
 		return ns_io(nsb, zt, (void *)hdr, true);
 	}

@@ -18,4 +18,15 @@ ZUS_HIDDEN void zus_ns_umount(struct zus_sb_info *sbi);
 ZUS_HIDDEN int zus_ns_dispatch(struct zus_server *s, struct zus_zt *zt,
 			       struct zufs_ioc_hdr *hdr);
 
+/* For handlers outside ns.c: the referenced inode of handle h (put it with
+ * zus_ns_iput(h, ii)), and its attributes as a reply carries them.
+ */
+ZUS_HIDDEN int zus_ns_iget(__u64 h, struct zus_inode_info **iip);
+ZUS_HIDDEN void zus_ns_iput(__u64 h, struct zus_inode_info *ii);
+ZUS_HIDDEN int zus_ns_getattr(struct zus_inode_info *ii,
+			      struct zufs_attr *attr);
+
+/* space.c: FALLOCATE, SEEK, FIEMAP, COPY (ZUFS_CAP_SPACE; lengths checked). */
+ZUS_HIDDEN int zus_space_dispatch(struct zus_zt *zt, struct zufs_ioc_hdr *hdr);
+
 #endif /* ZUS_NS_H */

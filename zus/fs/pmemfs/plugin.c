@@ -270,6 +270,61 @@ static int pm_fsync(struct zus_inode_info *ii, __u64 start, __u64 end,
 	return pmfs_sync(pmfs_ii_sb(PII(ii)));
 }
 
+static int pm_fallocate(struct zus_inode_info *ii, int mode, __u64 offset,
+			__u64 len, const struct zufs_time *now)
+{
+	struct pmfs_time t;
+	int err;
+
+	now_set(&t, now);
+	err = pmfs_fallocate(PII(ii), mode, offset, len);
+	pmfs_set_now(NULL);
+	return err;
+}
+
+static __s64 pm_llseek(struct zus_inode_info *ii, __s64 offset, int whence)
+{
+	if (offset < 0 || (whence != ZUFS_SEEK_DATA && whence != ZUFS_SEEK_HOLE))
+		return -EINVAL;
+	return pmfs_seek(PII(ii), (uint64_t)offset, whence == ZUFS_SEEK_DATA);
+}
+
+static int pm_fiemap(struct zus_inode_info *ii, __u64 offset, __u64 len,
+		     struct zufs_fiemap_extent *ext, __u32 max, __u32 *count)
+{
+	struct pmfs_extent e[ZUFS_FIEMAP_MAX];
+	uint32_t n = 0;
+	int err;
+
+	if (max > ZUFS_FIEMAP_MAX)
+		max = ZUFS_FIEMAP_MAX;
+	err = pmfs_fiemap(PII(ii), offset, len, e, max, &n);
+	if (err)
+		return err;
+	for (uint32_t i = 0; i < n; i++) {
+		memset(&ext[i], 0, sizeof(ext[i]));
+		ext[i].logical = e[i].logical;
+		ext[i].physical = e[i].physical;
+		ext[i].length = e[i].length;
+		ext[i].flags = (e[i].flags & PMFS_EXTENT_LAST) ? ZUFS_FE_LAST : 0;
+	}
+	*count = n;
+	return 0;
+}
+
+static ssize_t pm_copy_range(struct zus_inode_info *src, __u64 src_off,
+			     struct zus_inode_info *dst, __u64 dst_off,
+			     __u64 len, const struct zufs_time *now)
+{
+	struct pmfs_time t;
+	ssize_t n;
+
+	now_set(&t, now);
+	n = pmfs_copy_range(PII(src), src_off, PII(dst), dst_off, len);
+	pmfs_set_now(NULL);
+	return n;
+}
+
 static const struct zus_inode_operations pmemfs_iops = {
 	.getattr	= pm_getattr,
 	.setattr	= pm_setattr,
@@ -285,6 +340,10 @@ static const struct zus_inode_operations pmemfs_iops = {
 	.write		= pm_write,
 	.get_block	= pm_get_block,
 	.fsync		= pm_fsync,
+	.fallocate	= pm_fallocate,
+	.llseek		= pm_llseek,
+	.fiemap		= pm_fiemap,
+	.copy_range	= pm_copy_range,
 };
 
 /* ~~~~ superblock operations ~~~~ */

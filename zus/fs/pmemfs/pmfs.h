@@ -189,6 +189,39 @@ int pmfs_get_block(struct pmfs_ii *ii, uint64_t index, int create,
 		   uint64_t *pmem_off);
 void *pmfs_base(const struct pmfs_sb *sb);
 
+/* ~~~~ Space (space.c) ~~~~ */
+/* fallocate(2) modes (the FALLOC_FL_* values) */
+#define PMFS_FALLOC_KEEP_SIZE		0x01
+#define PMFS_FALLOC_PUNCH_HOLE		0x02
+#define PMFS_FALLOC_COLLAPSE_RANGE	0x08
+#define PMFS_FALLOC_ZERO_RANGE		0x10
+#define PMFS_FALLOC_INSERT_RANGE	0x20
+/* Checks mode and range as fallocate(2) on ext4 does (EOPNOTSUPP,
+ * EINVAL, EFBIG, ENOSPC before anything changes when space is short).
+ */
+int pmfs_fallocate(struct pmfs_ii *ii, int mode, uint64_t off, uint64_t len);
+/* SEEK_DATA (data != 0) or SEEK_HOLE from off: the position or -ENXIO. */
+int64_t pmfs_seek(struct pmfs_ii *ii, uint64_t off, int data);
+
+#define PMFS_EXTENT_LAST	(1U << 0)	/* the file's last extent */
+struct pmfs_extent {
+	uint64_t logical;	/* bytes in the file */
+	uint64_t physical;	/* byte offset in the pmem region */
+	uint64_t length;	/* bytes */
+	uint32_t flags;		/* PMFS_EXTENT_* */
+};
+/* Up to max extents overlapping [off, off + len), in file order: runs of
+ * blocks contiguous in the file and in the region.
+ */
+int pmfs_fiemap(struct pmfs_ii *ii, uint64_t off, uint64_t len,
+		struct pmfs_extent *ext, uint32_t max, uint32_t *count);
+/* copy_file_range: up to len bytes of src from soff to dst at doff (not
+ * overlapping if src == dst); short at src's EOF, or out of space after
+ * some bytes. Holes of src stay holes in dst. Returns bytes or -errno.
+ */
+ssize_t pmfs_copy_range(struct pmfs_ii *src, uint64_t soff,
+			struct pmfs_ii *dst, uint64_t doff, uint64_t len);
+
 /* ~~~~ Checker (check.c) ~~~~ */
 #define PMFS_CHECK_REPAIR	(1U << 0)	/* -y */
 #define PMFS_CHECK_QUIET	(1U << 1)

@@ -320,9 +320,30 @@ struct zus_inode_operations {
 	/* ~~ declared for later protocol versions, not dispatched yet ~~ */
 	int (*get_block)(struct zus_inode_info *ii, __u64 index, int write,
 			 __u64 *pmem_bn);
+	/* ~~ space (ZUFS_CAP_SPACE; NULL: -EOPNOTSUPP) ~~ */
+	/* fallocate(2): mode is ZUFS_FALLOC_* (the FALLOC_FL_* values); the
+	 * kernel checked the combinations, alignment and ranges against the
+	 * size; now stamps mtime/ctime.
+	 */
 	int (*fallocate)(struct zus_inode_info *ii, int mode, __u64 offset,
-			 __u64 len);
+			 __u64 len, const struct zufs_time *now);
+	/* whence ZUFS_SEEK_DATA or ZUFS_SEEK_HOLE from offset (< size):
+	 * the position (see zus_api.h) or -ENXIO.
+	 */
 	__s64 (*llseek)(struct zus_inode_info *ii, __s64 offset, int whence);
+	/* Up to max extents overlapping [offset, offset + len) into ext, in
+	 * file order (zus_api.h, FIEMAP); *count = how many.
+	 */
+	int (*fiemap)(struct zus_inode_info *ii, __u64 offset, __u64 len,
+		      struct zufs_fiemap_extent *ext, __u32 max,
+		      __u32 *count);
+	/* copy_file_range between two regular files of this superblock
+	 * (src may be dst; the ranges do not overlap): bytes copied, short
+	 * at src's EOF or when space runs out after some; holes stay holes.
+	 */
+	ssize_t (*copy_range)(struct zus_inode_info *src, __u64 src_off,
+			      struct zus_inode_info *dst, __u64 dst_off,
+			      __u64 len, const struct zufs_time *now);
 	int (*fsync)(struct zus_inode_info *ii, __u64 start, __u64 end,
 		     int datasync);
 	ssize_t (*getxattr)(struct zus_inode_info *ii, const char *name,

@@ -20,6 +20,7 @@ static const struct {
 	{ "tmpfile_orphans", t_tmpfile },
 	{ "readdir_cookies", t_readdir },
 	{ "data_holes_truncate", t_data },
+	{ "space_fallocate_seek_fiemap", t_space },
 	{ "enospc_no_leaks", t_enospc },
 	{ "bigdir_100k", t_bigdir },
 	{ "random_ops_vs_model", t_model },

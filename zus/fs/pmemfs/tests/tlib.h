@@ -97,5 +97,6 @@ void t_tools(void);
 void t_threads(void);
 void t_garbage(void);
 void t_emlink(void);
+void t_space(void);
 
 #endif
