@@ -206,7 +206,7 @@ enum e_zufs_operation {
 	/* @@FASTIO-OPS@@ */
 
 	/* 1.3, ZUFS_CAP_SPACE: 0x0410-0x041f */
-		ZUFS_OP_FALLOCATE	= 0x0410,	/* struct zufs_ioc_fallocate */
+	ZUFS_OP_FALLOCATE	= 0x0410,	/* struct zufs_ioc_fallocate */
 	ZUFS_OP_SEEK		= 0x0411,	/* struct zufs_ioc_seek */
 	ZUFS_OP_FIEMAP		= 0x0412,	/* struct zufs_ioc_fiemap */
 	ZUFS_OP_COPY		= 0x0413,	/* struct zufs_ioc_copy */
