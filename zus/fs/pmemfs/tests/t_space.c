@@ -337,3 +337,130 @@ void t_space(void)
 	free(m.d);
 	free(m.alloc);
 }
+
+/* ~~~~ crash points inside the space operations ~~~~ */
+
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* fallocate in every mode, on a file big enough for several
+ * transactions per operation, then copy_range; returns 0 or -errno
+ */
+static int space_script(struct pmfs_sb *sb)
+{
+	static char buf[1 << 20];
+	struct pmfs_ii *f, *g;
+	int r;
+
+	memset(buf, 0x6b, sizeof(buf));
+	r = t_mk(sb, "f", S_IFREG | 0644, NULL, 0);
+	if (!r)
+		r = t_walk(sb, "f", &f);
+	if (r)
+		return r;
+	if (pmfs_write(f, buf, sizeof(buf), 0) != sizeof(buf))
+		r = -EIO;
+	if (!r)
+		r = pmfs_fallocate(f, 0, 1 << 20, 6 << 20);
+	if (!r)
+		r = pmfs_fallocate(f, PMFS_FALLOC_KEEP_SIZE, 7 << 20, 1 << 20);
+	if (!r)
+		r = pmfs_fallocate(f, PMFS_FALLOC_PUNCH_HOLE |
+				   PMFS_FALLOC_KEEP_SIZE, 100, 5 << 20);
+	if (!r)
+		r = pmfs_fallocate(f, PMFS_FALLOC_ZERO_RANGE, 3 << 20, 6 << 20);
+	if (!r)
+		r = pmfs_write(f, buf, sizeof(buf), 2 << 20) == sizeof(buf) ?
+		    0 : -EIO;
+	if (!r)
+		r = pmfs_fallocate(f, PMFS_FALLOC_COLLAPSE_RANGE, 1 << 20,
+				   2 << 20);
+	if (!r)
+		r = pmfs_fallocate(f, PMFS_FALLOC_INSERT_RANGE, 4096, 3 << 20);
+	if (!r)
+		r = t_mk(sb, "g", S_IFREG | 0644, NULL, 0);
+	if (!r && !(r = t_walk(sb, "g", &g))) {
+		ssize_t n = pmfs_copy_range(f, 0, g, 777, 8 << 20);
+
+		r = n < 0 ? (int)n : 0;
+		pmfs_iput(g);
+	}
+	pmfs_iput(f);
+	return r;
+}
+
+void t_space_crash(void)
+{
+	struct pmfs_statfs s0, s1;
+	struct pmfs_sb *sb;
+	struct img pristine, w;
+	unsigned long p0, points;
+	long step;
+	int tested = 0;
+
+	REQUIRE(!img_new(&pristine, "spcrash0", 64 * MB, 0));
+	REQUIRE((sb = t_mount(&pristine)));
+	pmfs_statfs(sb, &s0);
+	pmfs_unmount(sb);
+	/* dry run on a copy: how many crash points the script passes */
+	img_path(&w, "spcrash");
+	REQUIRE(!img_copy(pristine.path, w.path) && !img_map(&w));
+	REQUIRE((sb = t_mount(&w)));
+	p0 = pmfs_crash_points;
+	CHECK_EQ(space_script(sb), 0);
+	points = pmfs_crash_points - p0;
+	pmfs_unmount(sb);
+	img_unmap(&w);
+	CHECK(points > 20);
+	step = points > 150 ? (long)(points / 150) : 1;
+	for (long cd = 1; cd <= (long)points && !t_failed; cd += step) {
+		pid_t pid;
+		int status;
+
+		REQUIRE(!img_copy(pristine.path, w.path));
+		pid = fork();
+		if (pid == 0) {
+			if (img_map(&w) || !(sb = t_mount(&w)))
+				_exit(2);
+			pmfs_crash_countdown = cd;
+			space_script(sb);
+			pmfs_crash_countdown = 0;
+			pmfs_unmount(sb);
+			_exit(0);
+		}
+		waitpid(pid, &status, 0);
+		REQUIRE(WIFEXITED(status) && WEXITSTATUS(status) != 2);
+		/* recovery at mount; fsck clean; every block comes back */
+		REQUIRE(!img_map(&w));
+		sb = t_mount(&w);
+		if (!sb) {
+			fprintf(stderr, "    crash point %ld: no mount\n", cd);
+			t_failed++;
+			img_unmap(&w);
+			break;
+		}
+		pmfs_unmount(sb);
+		if (t_fsck(&w, false, false)) {
+			fprintf(stderr, "    crash point %ld of %lu:\n", cd, points);
+			t_fsck(&w, false, true);
+			t_failed++;
+		}
+		REQUIRE((sb = t_mount(&w)));
+		t_unlink(sb, "f");
+		t_unlink(sb, "g");
+		pmfs_statfs(sb, &s1);
+		pmfs_unmount(sb);
+		if (s1.bfree != s0.bfree) {
+			fprintf(stderr, "    crash point %ld: %lld blocks leaked\n",
+				cd, (long long)s0.bfree - (long long)s1.bfree);
+			t_failed++;
+		}
+		img_unmap(&w);
+		tested++;
+	}
+	fprintf(stderr, "    %lu crash points in the script, %d crashed runs "
+		"verified\n", points, tested);
+	img_remove(&w);
+	img_remove(&pristine);
+}

@@ -98,5 +98,6 @@ void t_threads(void);
 void t_garbage(void);
 void t_emlink(void);
 void t_space(void);
+void t_space_crash(void);
 
 #endif
