@@ -253,10 +253,16 @@ vm_make_initrd() {
 }
 
 # vm_prepare_disks PMEM SLOW [fresh]: create the sparse backing files when
-# missing (or when "fresh"). Existing ones are kept: they persist.
+# missing (or when "fresh"). Existing ones are kept: they persist, unless
+# the pmem file is not VM_PMEM_SIZE bytes (a suite ran with another size).
 vm_prepare_disks() {
-	local pmem=$1 slow=$2 fresh=${3:-}
+	local pmem=$1 slow=$2 fresh=${3:-} want
 	mkdir -p "$(dirname "$pmem")" "$(dirname "$slow")" || return 1
+	want=$(numfmt --from=iec "$VM_PMEM_SIZE") || return 1
+	if [ -e "$pmem" ] && [ "$(stat -c %s "$pmem")" != "$want" ]; then
+		vm_msg "$pmem is not $VM_PMEM_SIZE: recreating it"
+		fresh=1
+	fi
 	if [ -n "$fresh" ]; then rm -f "$pmem" "$slow"; fi
 	[ -e "$pmem" ] || truncate -s "$VM_PMEM_SIZE" "$pmem" || return 1
 	[ -e "$slow" ] || truncate -s "$VM_SLOW_SIZE" "$slow" || return 1

@@ -2,8 +2,9 @@
 # Run one ZUFS VM test suite in QEMU (TCG) and report one line per test.
 #
 # tests/vm/run.sh --kver <LINE|RELEASE> --suite <DIR> [--name NAME]
-#     [--pmem FILE] [--fresh-pmem] [--timeout SEC] [--test-timeout SEC]
-#     [--module PATH] [--results FILE] [--expect-fail] [--append ARGS]
+#     [--pmem FILE] [--fresh-pmem] [--pmem-size SIZE] [--timeout SEC]
+#     [--test-timeout SEC] [--module PATH] [--results FILE] [--expect-fail]
+#     [--append ARGS]
 #
 # Prints "PASS|FAIL|SKIP <line>/<name>/<test>" per test (also written to
 # --results, default build/results/vm-<line>-<name>.txt) plus the pseudo
@@ -15,7 +16,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/vm/host-lib.sh disable=SC2034
 . "$HERE/host-lib.sh"
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 kver="" suite="" name="" pmem="" fresh="" timeout=600 ttimeout="" module=""
 results="" expect_fail=0 append=""
@@ -26,6 +27,7 @@ while [ $# -gt 0 ]; do
 	--name) name=$2; shift ;;
 	--pmem) pmem=$2; shift ;;
 	--fresh-pmem) fresh=1 ;;
+	--pmem-size) VM_PMEM_SIZE=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
 	--test-timeout) ttimeout=$2; shift ;;
 	--module) module=$2; shift ;;
