@@ -25,6 +25,7 @@ help:
 	@echo "make vm-check KVER=6.1|6.12   the VM suites on one kernel line"
 	@echo "make demo       boot a VM and show ZUFS working"
 	@echo "make bench-roundtrip  ZUFS vs FUSE vs getppid round-trip latency, per kernel"
+	@echo "make bench-io   fio: ZUFS vs ext4-dax, tmpfs, FUSE (IOPS, MiB/s, latency), per kernel"
 	@echo "make crash-check KVER=6.1|6.12 CYCLES=N   pmemfs crash test (QEMU killed mid-workload)"
 	@echo "make deb / make rpm   build the packages under build/deb, build/rpm"
 	@echo "make fsx-long KVER=6.1|6.12 FSX_OPS=N    the data verifier alone, longer"
@@ -106,6 +107,11 @@ demo: modules stage
 # ~~~~ benchmarks: numbers, never pass/fail on a time ~~~~
 bench-roundtrip: modules stage
 	tests/vm/bench.sh roundtrip
+
+# fio on pmemfs over ZUFS, ext4 -o dax, tmpfs and FUSE (BENCH_RUNTIME,
+# BENCH_SIZE; LINES to pick kernels, default both).
+bench-io: modules stage
+	tests/vm/bench.sh io $(LINES)
 
 clean:
 	rm -rf $(BUILD)

@@ -1,35 +1,49 @@
 #!/bin/bash
 # Benchmarks in the VM, every supported kernel line, one VM run each.
-#   tests/vm/bench.sh roundtrip [LINE...]
+#   tests/vm/bench.sh roundtrip|io|NAME [LINE...]   (NAME: tests/vm/bench/NAME)
 # Results: a table on stdout and build/bench/<bench>-<line>.csv.
 # A benchmark reports numbers; it never fails on a time.
+# io: BENCH_RUNTIME (seconds per run, default 5) and BENCH_SIZE (file per
+# job, default 256m) are passed to the guest.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$HERE/../.." && pwd)
-bench=${1:?usage: bench.sh roundtrip [LINE...]}
+bench=${1:?usage: bench.sh roundtrip|io|NAME [LINE...]}
 shift
 lines=("$@")
 [ ${#lines[@]} -gt 0 ] || lines=(6.1 6.12)
 out=$top/build/bench
 suite=$out/suite-$bench
 rm -rf "$suite"
+[ -f "$HERE/bench/$bench" ] || { echo "bench.sh: no tests/vm/bench/$bench" >&2; exit 2; }
 mkdir -p "$suite"
 cp "$HERE/bench/$bench" "$suite/10-$bench"
-cp "$HERE/suites/transport/zus-lib.sh" "$suite/"
-rc=0
-for line in "${lines[@]}"; do
-	"$HERE/run.sh" --kver "$line" --suite "$suite" --name "bench-$bench" \
-		--pmem "$out/pmem-$line.img" --timeout 900 >"$out/$bench-$line.run" 2>&1 || {
-		echo "bench: $bench on $line failed; see $out/$bench-$line.run"
-		tail -n 30 "$out/$bench-$line.run"
-		rc=1
-		continue
-	}
-	csv=$out/$bench-$line.csv
-	tr -d '\r' <"$top/build/vm/logs/$line-bench-$bench.log" |
-		sed -n "s/^\(\[10-$bench\] \)\{0,1\}CSV //p" >"$csv"
-	echo "== $bench on Linux $line (QEMU TCG; medians and p99 in ns) =="
-	python3 - "$csv" <<'PY'
+timeout=900
+case $bench in
+roundtrip) cp "$HERE/suites/transport/zus-lib.sh" "$suite/" ;;
+io)
+	cp "$HERE/suites/namespace/ns-lib.sh" "$suite/"
+	printf 'BENCH_RUNTIME=%q\nBENCH_SIZE=%q\n' "${BENCH_RUNTIME:-5}" \
+		"${BENCH_SIZE:-256m}" >"$suite/bench.env"
+	timeout=1800
+	;;
+*)
+	cp "$HERE/suites/namespace/ns-lib.sh" "$HERE/suites/transport/zus-lib.sh" "$suite/"
+	;;
+esac
+
+# table_generic CSV LINE: the CSV as columns.
+# shellcheck disable=SC2317
+table_generic() {
+	echo "== $bench on Linux $2 (QEMU TCG) =="
+	column -s, -t <"$1"
+}
+
+# table_roundtrip CSV LINE (called as table_$bench)
+# shellcheck disable=SC2317
+table_roundtrip() {
+	echo "== roundtrip on Linux $2 (QEMU TCG; medians and p99 in ns) =="
+	python3 - "$1" <<'PY'
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1])))
 hdr, data = rows[0], {r[0]: r for r in rows[1:]}
@@ -41,6 +55,66 @@ for k, r in data.items():
 if 'zufs-noop' in med and 'fuse-stat' in med:
     print(f"ZUFS round trip / FUSE round trip (median): {med['zufs-noop']/med['fuse-stat']:.2f} (goal <= 0.50)")
 PY
+}
+
+# table_io CSV LINE
+# shellcheck disable=SC2317
+table_io() {
+	echo "== io on Linux $2 (QEMU TCG; fio psync; MiB/s, IOPS, completion latency p50/p99 in us) =="
+	python3 - "$1" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+fss = []
+res = {}
+for r in rows:
+    if r["fs"] not in fss:
+        fss.append(r["fs"])
+    res[(r["workload"], r["jobs"], r["fs"])] = r
+peers = [f for f in fss if f != "zufs"]
+order = ["seqwrite", "seqread", "randwrite", "randread"]
+keys = sorted({(w, j) for w, j, _ in res}, key=lambda k: (k[1], order.index(k[0]) if k[0] in order else 9))
+print(f"{'workload':<10}{'jobs':>5}  " + "".join(f"{f:>34}" for f in fss) +
+      "".join(f"{'zufs/' + p:>15}" for p in peers))
+print(f"{'':<17}" + "".join(f"{'MiB/s':>9}{'IOPS':>9}{'p50':>8}{'p99':>8}" for f in fss))
+for w, j in keys:
+    line = f"{w:<10}{j:>5}  "
+    for f in fss:
+        r = res.get((w, j, f))
+        line += (f"{int(r['kib_s']) / 1024:>9.1f}{int(r['iops']):>9}{float(r['p50_us']):>8.0f}{float(r['p99_us']):>8.0f}"
+                 if r else f"{'-':>34}")
+    z = res.get((w, j, "zufs"))
+    for p in peers:
+        r = res.get((w, j, p))
+        line += (f"{int(z['kib_s']) / int(r['kib_s']):>15.2f}" if z and r and int(r["kib_s"]) else f"{'-':>15}")
+    print(line)
+if "ext4-dax" in fss:
+    def ratio(w):
+        v = [int(res[(w, j, "zufs")]["kib_s"]) / max(1, int(res[(w, j, "ext4-dax")]["kib_s"]))
+             for j in ("1", "2") if (w, j, "zufs") in res and (w, j, "ext4-dax") in res]
+        return min(v) if v else float("nan")
+    print("ZUFS / ext4-dax, worst of 1 and 2 jobs: "
+          f"4 KiB random read {ratio('randread'):.2f}, write {ratio('randwrite'):.2f} (goal >= 0.70); "
+          f"1 MiB sequential read {ratio('seqread'):.2f}, write {ratio('seqwrite'):.2f} (goal >= 0.90)")
+PY
+}
+
+rc=0
+for line in "${lines[@]}"; do
+	"$HERE/run.sh" --kver "$line" --suite "$suite" --name "bench-$bench" \
+		--pmem "$out/pmem-$line.img" --timeout $timeout >"$out/$bench-$line.run" 2>&1 || {
+		echo "bench: $bench on $line failed; see $out/$bench-$line.run"
+		tail -n 30 "$out/$bench-$line.run"
+		rc=1
+		continue
+	}
+	csv=$out/$bench-$line.csv
+	tr -d '\r' <"${VM_BUILD:-$top/build/vm}/logs/$line-bench-$bench.log" |
+		sed -n "s/^\(\[10-$bench\] \)\{0,1\}CSV //p" >"$csv"
+	if declare -F "table_$bench" >/dev/null; then
+		"table_$bench" "$csv" "$line"
+	else
+		table_generic "$csv" "$line"
+	fi
 	echo "csv: $csv"
 done
 exit $rc
