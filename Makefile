@@ -28,6 +28,7 @@ help:
 	@echo "make bench-io   fio: ZUFS vs ext4-dax, tmpfs, FUSE (IOPS, MiB/s, latency), per kernel"
 	@echo "make crash-check KVER=6.1|6.12 CYCLES=N   pmemfs crash test (QEMU killed mid-workload)"
 	@echo "make deb / make rpm   build the packages under build/deb, build/rpm"
+	@echo "make pkg-check  package tests: DKMS, .deb/.rpm + linters, deb/rpm comparison, VM install/upgrade/purge, Ansible"
 	@echo "make fsx-long KVER=6.1|6.12 FSX_OPS=N    the data verifier alone, longer"
 	@echo "make abi-check  compare src/zus_api.h with the committed ABI baseline"
 	@echo "make abi-update refresh the baseline after a ZUFS ABI version bump"
@@ -88,6 +89,12 @@ fsx-long: modules stage
 rpm: deps-ok
 	packaging/rpm/build.sh
 
+# All package tests (tests/pkg/run.sh): PASS/FAIL lines, then
+# "pkg: N passed, N failed, N skipped". PKG_VM_WRAP=CMD runs the VM part
+# under CMD (e.g. a wrapper limiting concurrent guests on a shared host).
+pkg-check: deps-ok
+	tests/pkg/run.sh
+
 # ~~~~ ABI of src/zus_api.h against packaging/abi/ (libabigail) ~~~~
 abi-check: deps-ok
 	scripts/abi-check.sh check
@@ -99,7 +106,8 @@ check: modules modules-fault stage
 	scripts/check.sh \
 		unit -- $(MAKE) -s unit-check ";;" \
 		abi -- scripts/abi-check.sh check ";;" \
-		$(foreach l,$(VM_LINES),vm-$(l) -- tests/vm/suites.sh $(l) ";;")
+		$(foreach l,$(VM_LINES),vm-$(l) -- tests/vm/suites.sh $(l) ";;") \
+		pkg -- tests/pkg/run.sh
 
 demo: modules stage
 	tests/vm/demo.sh

@@ -6,8 +6,8 @@
 # Then lintian on the result (errors fail the build).
 #
 #   packaging/deb/build.sh [--tree DIR] [--out DIR] [--no-lintian]
-# --tree: package another tree (default: this one), e.g. one made by
-#         tests/pkg/make-tree.sh; --out: output directory (default build/deb).
+# --tree: package another tree (default: this one, without its build
+#         products); --out: output directory (default build/deb).
 # DEB_VERSION=V overrides the package version (default: VERSION, e.g.
 # 0.1.0; use 0.1.0+N for local upgrade tests).
 set -eu

@@ -31,8 +31,8 @@ result() {
 	echo "$line" >> "$results"
 	[ "$1" != FAIL ] || fails=$((fails + 1))
 }
-log=$PKG_BUILD/ansible.log
-mkdir -p "$PKG_BUILD"
+log=$PKG_RUN/ansible.log
+mkdir -p "$PKG_BUILD" "$PKG_RUN"
 : > "$log"
 
 if ! command -v ansible-playbook > /dev/null; then

@@ -3,7 +3,7 @@
 # End-to-end test of the .debs in a real Debian 12 VM (systemd, apt, dkms;
 # QEMU/TCG, no network: a local apt repository on a second disk).
 #
-#   tests/pkg/e2e.sh [--results FILE] [--no-ansible] [--stub]
+#   tests/pkg/e2e.sh [--results FILE] [--no-ansible] [--debs DIR]
 #
 # Steps, one PASS/FAIL/SKIP line each:
 #   pkg/install       apt install ./zufs-dkms_*.deb ./zus_*.deb on 6.1:
@@ -12,20 +12,20 @@
 #   pkg/boot-6.1      reboot: module, zuf-root, zusd, an fstab mount bound
 #                     to zusd (x-systemd.requires=zusd.service), no failed
 #                     unit, no ordering cycle
-#   pkg/pmemfs-6.1    mkfs.pmemfs + fstab mount + data written (SKIP while
-#                     the zus package lacks mkfs.pmemfs or pmemfs.so)
+#   pkg/pmemfs-6.1    mkfs.pmemfs + fstab mount + data written
 #   pkg/upgrade       apt install of a newer build: DKMS rebuilds, zusd is
 #                     restarted, the bound mount unmounted and remounted
 #   pkg/kernel-6.12   apt install of the 6.12 kernel and headers from the
 #                     local repository: DKMS builds zuf for it by itself
 #   pkg/boot-6.12     reboot into 6.12: everything up again
-#   pkg/pmemfs-6.12   the data is intact (SKIP as above)
+#   pkg/pmemfs-6.12   the data is intact
 #   pkg/ansible-*     tests/pkg/ansible-check.sh on the same VM (zus removed
 #                     first; the role installs it from the local repository)
 #   pkg/purge         apt purge: no module, unit, mount or file left
-# --stub: package the stand-ins of tests/pkg/stub (default: the real
-# src/ and zus/ where they build, stand-ins otherwise; the lines say so).
-# Caches (guest image, kernel debs): build/pkg/. Log: build/pkg/e2e.log.
+# --debs: the .debs of this tree already built by packaging/deb/build.sh
+# (tests/pkg/run.sh passes its own; default: built here, without lintian).
+# Caches (guest image, kernel debs): build/pkg/. This run's disks, consoles
+# and log: build/pkg/run/ (PKG_RUN), log build/pkg/run/e2e.log.
 set -uo pipefail
 here=${PKG_SELF_DIR:-$(cd "$(dirname "$0")" && pwd)}
 # bash reads a script as it runs it: run a copy, so that editing this file
@@ -45,21 +45,20 @@ top=$(cd "$here/../.." && pwd)
 
 results=$PKG_BUILD/results.txt
 ansible=1
-treeopt=--auto
+prebuilt=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--results) results=$2; shift 2 ;;
 	--no-ansible) ansible=0; shift ;;
-	--stub) treeopt="--stub-src --stub-zus"; shift ;;
-	*) echo "usage: $0 [--results FILE] [--no-ansible] [--stub]" >&2; exit 2 ;;
+	--debs) prebuilt=$(cd "$2" && pwd); shift 2 ;;
+	*) echo "usage: $0 [--results FILE] [--no-ansible] [--debs DIR]" >&2; exit 2 ;;
 	esac
 done
-mkdir -p "$PKG_BUILD" "$(dirname "$results")"
-log=$PKG_BUILD/e2e.log
+mkdir -p "$PKG_BUILD" "$PKG_RUN" "$(dirname "$results")"
+log=$PKG_RUN/e2e.log
 : > "$log"
 fails=0
 T0=$SECONDS
-note=""
 result() {	# PASS|FAIL|SKIP step [detail]
 	local line="$1 pkg/$2${3:+ ($3)}"
 	echo "$line"
@@ -81,15 +80,9 @@ done
 [ "$(id -u)" = 0 ] || { result SKIP e2e "needs root (mmdebstrap)"; exit 0; }
 
 # ---- host: packages -------------------------------------------------------
-say "building the packages"
-tree=$PKG_BUILD/tree
-# shellcheck disable=SC2086
-"$here/make-tree.sh" "$tree" $treeopt >> "$log" 2>&1 || { result FAIL e2e "make-tree failed, see $log"; exit 1; }
-stubs=$(tr '\n' ' ' < "$tree/.stubs" | sed 's/ $//')
-[ -z "$stubs" ] || note="stand-in $stubs"
-ver=$(sed -n '1{s/[[:space:]]//g;p;q}' "$tree/VERSION")
-debs=$PKG_BUILD/zufs-debs
-debs2=$PKG_BUILD/zufs-debs-upgrade
+ver=$(sed -n '1{s/[[:space:]]//g;p;q}' "$top/VERSION")
+debs=${prebuilt:-$PKG_BUILD/zufs-debs}
+debs2=$PKG_RUN/upgrade-debs
 # The upgrade: the same packages with a higher version (repacked, not
 # rebuilt: what an upgrade does does not depend on the payload).
 repack() {	# DEB NEWVERSION OUTDIR
@@ -104,10 +97,14 @@ repack() {	# DEB NEWVERSION OUTDIR
 }
 rm -rf "$debs2"
 mkdir -p "$debs2"
-if ! "$top/packaging/deb/build.sh" --tree "$tree" --out "$debs" --no-lintian >> "$log" 2>&1 ||
-   ! repack "$debs/zufs-dkms_${ver}_all.deb" "$ver+e2e1" "$debs2" ||
+if [ -z "$prebuilt" ]; then
+	say "building the packages"
+	"$top/packaging/deb/build.sh" --out "$debs" --no-lintian >> "$log" 2>&1 ||
+		{ result FAIL e2e "package build failed, see $log"; exit 1; }
+fi
+if ! repack "$debs/zufs-dkms_${ver}_all.deb" "$ver+e2e1" "$debs2" ||
    ! repack "$debs/zus_${ver}_amd64.deb" "$ver+e2e1" "$debs2"; then
-	result FAIL e2e "package build failed, see $log"
+	result FAIL e2e "repacking the packages for the upgrade failed, see $log"
 	exit 1
 fi
 dkms_deb=$(ls "$debs"/zufs-dkms_"$ver"_all.deb)
@@ -115,14 +112,15 @@ zus_deb=$(ls "$debs"/zus_"$ver"_amd64.deb)
 dkms_deb2=$(ls "$debs2"/zufs-dkms_"$ver"+e2e1_all.deb)
 zus_deb2=$(ls "$debs2"/zus_"$ver"+e2e1_amd64.deb)
 # pmemfs steps need its tool and its plugin in the zus package.
-dpkg-deb -c "$zus_deb" > "$PKG_BUILD/zus.contents"
+dpkg-deb -c "$zus_deb" > "$PKG_RUN/zus.contents"
 has_pmemfs=0
-grep -q '/usr/sbin/mkfs\.pmemfs$' "$PKG_BUILD/zus.contents" &&
-	grep -q '/zus/pmemfs\.so$' "$PKG_BUILD/zus.contents" && has_pmemfs=1
+grep -q '/usr/sbin/mkfs\.pmemfs$' "$PKG_RUN/zus.contents" &&
+	grep -q '/zus/pmemfs\.so$' "$PKG_RUN/zus.contents" && has_pmemfs=1
 
 # ---- host: guest image, repo disk, VM ---------------------------------------
 say "guest image"
 pkg_image >> "$log" 2>&1 || { result FAIL e2e "guest image build failed, see $log"; exit 1; }
+pkg_prune_images
 repo=$PKG_RUN/repo.img
 mkdir -p "$PKG_RUN"
 pkg_repo_disk "$repo" "$dkms_deb" "$zus_deb" "$dkms_deb2" "$zus_deb2" "$debs"/libzus-dev_*.deb \
@@ -180,11 +178,11 @@ gather_journal() {	# on failure: what zusd and the mounts said
 boot "$PKG_KERNEL" "$PKG_INITRD" || { result FAIL e2e "first boot failed, see $log"; exit 1; }
 k61=$(gq uname -r)
 
-# ndctl's monitor has nothing to monitor here and fails: not our unit.
-# Persistent memory: an fsdax namespace on the emulated NVDIMM.
+# Persistent memory: an fsdax namespace on the emulated NVDIMM. (ndctl's
+# monitor, which has nothing to monitor here and fails, is masked in the
+# image: not our unit.)
 gsh 'bash -s' <<-'EOS'
 	set -x
-	systemctl disable --now ndctl-monitor.service; systemctl reset-failed
 	apt-get update
 	modprobe -a nfit nd_pmem dax_pmem 2>/dev/null
 	if [ ! -b /dev/pmem0 ] || [ "$(cat /sys/block/pmem0/queue/dax 2>/dev/null)" != 1 ]; then
@@ -204,7 +202,7 @@ if gsh "DEBIAN_FRONTEND=noninteractive apt-get install -y ./$(basename "$dkms_de
 	st=$(gq "dkms status zufs/$ver -k $k61")
 	signer=$(gq 'modinfo -F signer zuf' || true)
 	if echo "$st" | grep -q ': installed' && why=$(check_up 6.1 nocanary); then
-		result PASS install "$dt s, zuf $ver for $k61, signer '${signer:-none}'${note:+, $note}"
+		result PASS install "${dt}s, zuf $ver for $k61, signer '${signer:-none}'"
 	else
 		gather_journal
 		result FAIL install "${why:-dkms: $st}"
@@ -213,7 +211,7 @@ else
 	result FAIL install "apt-get install failed, see $log"
 fi
 
-# fstab: a canary mount bound to zusd, and pmemfs when available.
+# fstab: a canary mount bound to zusd, and pmemfs.
 gsh 'bash -s' <<-'EOS'
 	mkdir -p /mnt/zufs-canary
 	echo 'zufs-canary /mnt/zufs-canary tmpfs size=1M,x-systemd.requires=zusd.service 0 0' >> /etc/fstab
@@ -229,9 +227,10 @@ fi
 
 # ---- 2: reboot on 6.1 ------------------------------------------------------------
 say "step boot-6.1"
+t=$SECONDS
 pkg_vm_stop 180 >> "$log" 2>&1
 if boot "$PKG_KERNEL" "$PKG_INITRD" && why=$(check_up 6.1); then
-	result PASS boot-6.1 "$why"
+	result PASS boot-6.1 "$((SECONDS - t))s, $why"
 else
 	gather_journal
 	result FAIL boot-6.1 "${why:-boot failed}"
@@ -244,7 +243,7 @@ if [ $has_pmemfs = 1 ]; then
 		result FAIL pmemfs-6.1 "see $log"
 	fi
 else
-	result SKIP pmemfs-6.1 "the zus package has no mkfs.pmemfs and pmemfs.so yet"
+	result FAIL pmemfs-6.1 "the zus package lacks mkfs.pmemfs or pmemfs.so"
 fi
 
 # ---- upgrade -----------------------------------------------------------------------------
@@ -252,16 +251,21 @@ say "step upgrade"
 eval "$(state | grep '^zusd_pid=')"
 old_pid=$zusd_pid
 gsh 'touch /mnt/zufs-canary/before-upgrade'
+ko_before=$(gq "stat -c %Y /lib/modules/$k61/updates/dkms/zuf.ko*")
 t=$SECONDS
 if gsh "DEBIAN_FRONTEND=noninteractive apt-get install -y ./$(basename "$dkms_deb2") ./$(basename "$zus_deb2")"; then
 	kernel="" zusd_pid="" canary=""
 	eval "$(state)"
 	why=""
-	gq "dkms status zufs/$ver -k $k61" | grep -q ': installed' || why="$why not rebuilt for $k61;"
+	ko_after=$(gq "stat -c %Y /lib/modules/$k61/updates/dkms/zuf.ko*")
+	gq "dkms status zufs/$ver -k $k61" | grep -q ': installed' && [ -n "$ko_after" ] &&
+		[ "$ko_after" != "$ko_before" ] || why="$why not rebuilt for $k61 ($ko_before -> $ko_after);"
 	[ "$zusd_pid" != "$old_pid" ] && [ "$(gq 'systemctl is-active zusd')" = active ] || why="$why zusd not restarted ($old_pid -> $zusd_pid);"
 	[ "$canary" = tmpfs ] && ! gq 'test -e /mnt/zufs-canary/before-upgrade' || why="$why bound mount not remounted;"
+	[ $has_pmemfs = 0 ] || gsh 'findmnt -n -t pmemfs /mnt/pmem && sha256sum -c /root/data.sha256' ||
+		why="$why pmemfs not mounted again or its data changed;"
 	if [ -z "$why" ]; then
-		result PASS upgrade "$((SECONDS - t))s, rebuilt for $k61, zusd restarted, bound mount remounted"
+		result PASS upgrade "$((SECONDS - t))s, rebuilt for $k61, zusd restarted, bound mounts remounted, pmemfs data intact"
 	else
 		gather_journal
 		result FAIL upgrade "${why%;}"
@@ -292,9 +296,10 @@ fi
 # ---- 4: reboot into 6.12 ---------------------------------------------------------------
 say "step boot-6.12"
 if [ -n "$k612" ]; then
+	t=$SECONDS
 	pkg_vm_stop 180 >> "$log" 2>&1
 	if boot "$PKG_RUN/vmlinuz-6.12" "$PKG_RUN/initrd-6.12" && why=$(check_up 6.12); then
-		result PASS boot-6.12 "$why"
+		result PASS boot-6.12 "$((SECONDS - t))s, $why"
 	else
 		gather_journal
 		result FAIL boot-6.12 "${why:-boot failed}"
@@ -306,7 +311,7 @@ if [ -n "$k612" ]; then
 			result FAIL pmemfs-6.12 "see $log"
 		fi
 	else
-		result SKIP pmemfs-6.12 "the zus package has no mkfs.pmemfs and pmemfs.so yet"
+		result FAIL pmemfs-6.12 "the zus package lacks mkfs.pmemfs or pmemfs.so"
 	fi
 else
 	result SKIP boot-6.12 "no 6.12 kernel installed"
@@ -325,8 +330,12 @@ fi
 
 # ---- 5: purge --------------------------------------------------------------------------------
 say "step purge"
-gsh "sed -i '/zufs-canary\|pmemfs/d' /etc/fstab; systemctl daemon-reload"
-if gsh 'umount /mnt/zufs-canary /mnt/pmem 2>/dev/null; DEBIAN_FRONTEND=noninteractive apt-get purge -y zus zufs-dkms'; then
+# The fstab lines, their mount points and the apt source the Ansible role
+# wrote are the admin's (and the test's), not the packages': they go first,
+# as an admin would remove them.
+t=$SECONDS
+gsh "umount /mnt/zufs-canary /mnt/pmem; sed -i '/zufs-canary\|pmemfs/d' /etc/fstab; systemctl daemon-reload; rmdir /mnt/zufs-canary /mnt/pmem; rm -f /etc/apt/sources.list.d/zufs.list"
+if gsh 'DEBIAN_FRONTEND=noninteractive apt-get purge -y zus zufs-dkms'; then
 	left=$(gq 'bash -s' <<-'EOS'
 	[ -d /sys/module/zuf ] && echo "module loaded;"
 	findmnt /sys/fs/zuf > /dev/null && echo "zuf-root mounted;"
@@ -342,7 +351,7 @@ if gsh 'umount /mnt/zufs-canary /mnt/pmem 2>/dev/null; DEBIAN_FRONTEND=nonintera
 	EOS
 	)
 	if [ -z "$left" ]; then
-		result PASS purge "no module, unit, mount or file left"
+		result PASS purge "$((SECONDS - t))s, no module, unit, mount or file left"
 	else
 		result FAIL purge "$(echo "$left" | tr '\n' ' ')"
 	fi

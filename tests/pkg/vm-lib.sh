@@ -7,6 +7,7 @@
 #
 #   . tests/pkg/vm-lib.sh
 #   pkg_image                      # cached root image + kernel + repo debs
+#   pkg_prune_images               # drop the caches of other recipes
 #   pkg_repo_disk OUT DEB...       # repo disk: cached kernel debs + DEB...
 #   pkg_vm_new                     # fresh overlay disk and pmem file
 #   pkg_vm_start KERNEL INITRD     # boot, wait for SSH (sets PKG_VM_PORT)
@@ -24,7 +25,7 @@ PKG_QEMU=${PKG_QEMU:-qemu-system-x86_64}
 PKG_MIRROR=${PKG_MIRROR:-http://deb.debian.org/debian}
 PKG_SECURITY_MIRROR=${PKG_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 # Bump when the recipe of the cached image changes.
-PKG_IMAGE_RECIPE=3
+PKG_IMAGE_RECIPE=4
 PKG_IMAGE_SIZE=${PKG_IMAGE_SIZE:-8G}
 PKG_GUEST_PACKAGES="systemd-sysv udev kmod dbus openssh-server ca-certificates
  linux-image-cloud-amd64 linux-headers-cloud-amd64 dkms build-essential
@@ -39,9 +40,11 @@ pkg_msg() { echo "pkg: $*" >&2; }
 # shellcheck disable=SC2086
 _pkg_list() { printf '%s\n' $PKG_GUEST_PACKAGES | paste -sd, -; }
 
+# The cache key: the recipe (the text of pkg_image itself included, so an
+# edit of it cannot reuse a stale image) and the packages.
 _pkg_hash() {
 	{ echo "recipe=$PKG_IMAGE_RECIPE size=$PKG_IMAGE_SIZE"; echo "$PKG_GUEST_PACKAGES";
-	  echo "$PKG_LATER_PACKAGES"; } | sha256sum | cut -c1-16
+	  echo "$PKG_LATER_PACKAGES"; declare -f pkg_image; } | sha256sum | cut -c1-16
 }
 
 # pkg_image: build (once) and describe the cached guest:
@@ -74,12 +77,15 @@ pkg_image() {
 			--dpkgopt='path-exclude=/usr/share/locale/*' \
 			--dpkgopt='path-exclude=/usr/share/info/*' \
 			--customize-hook='echo zufs-pkg > "$1/etc/hostname"' \
-			--customize-hook='printf "%s\n" "/dev/vda / ext4 rw,errors=remount-ro 0 1" "LABEL=zufsrepo /srv/repo ext4 ro,nofail,x-systemd.device-timeout=10s 0 0" > "$1/etc/fstab"' \
+			--customize-hook='printf "%s\n" "/dev/vda / ext4 rw,errors=remount-ro 0 1" "LABEL=zufsrepo /srv/repo ext4 ro,nofail,x-systemd.device-timeout=90s 0 0" > "$1/etc/fstab"' \
 			--customize-hook='mkdir -p "$1/srv/repo" "$1/root/.ssh" && chmod 700 "$1/root/.ssh"' \
 			--customize-hook="echo '$key' > \"\$1/root/.ssh/authorized_keys\"" \
 			--customize-hook='printf "[Match]\nName=e*\n\n[Network]\nDHCP=yes\n" > "$1/etc/systemd/network/10-wired.network"' \
 			--customize-hook='chroot "$1" systemctl enable systemd-networkd' \
-			--customize-hook='chroot "$1" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer' \
+			--customize-hook='chroot "$1" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer ndctl-monitor.service' \
+			--customize-hook='echo MODULES=dep > "$1/etc/initramfs-tools/conf.d/zufs-test"' \
+			--customize-hook='echo force-unsafe-io > "$1/etc/dpkg/dpkg.cfg.d/zufs-test"' \
+			--customize-hook='chroot "$1" apt-get clean' \
 			--customize-hook="chroot \"\$1\" apt-get install -y -q --download-only $PKG_LATER_PACKAGES" \
 			--customize-hook="cp \"\$1\"/var/cache/apt/archives/*.deb '$PKG_DEBS.tmp/'" \
 			--customize-hook='chroot "$1" apt-get clean' \
@@ -119,6 +125,16 @@ pkg_image() {
 	PKG_KERNEL=$PKG_IMAGE.kernel
 	# shellcheck disable=SC2034
 	PKG_INITRD=$PKG_IMAGE.initrd
+}
+
+# pkg_prune_images: remove the cached images and kernel debs of other
+# recipes (after pkg_image), so that build/pkg/ holds one image.
+pkg_prune_images() {
+	local hash
+	hash=$(_pkg_hash)
+	find "$PKG_BUILD" -maxdepth 1 \( -name 'root-*' -o -name 'debs-*' \) \
+		! -name "root-$hash*" ! -name "debs-$hash" -exec rm -rf {} + 2>/dev/null
+	return 0
 }
 
 # pkg_extra_debs DIR DEB...: download into DIR (with the host's apt) the
