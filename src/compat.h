@@ -128,4 +128,23 @@ static inline void zuf_bdev_close(struct zuf_bdev *zb, bool rdonly)
 	zb->bdev = NULL;
 }
 
+/* ~~~~ inode operations of xattrs, ACLs and flags (xattr.c, fileattr.c):
+ * ACLs through get_inode_acl and a dentry-based set_acl (6.2+) or
+ * get_acl and an inode-based set_acl.
+ */
+#ifdef HAVE_GET_INODE_ACL
+#define ZUF_ACL_IOPS \
+	.get_inode_acl	= zuf_get_inode_acl, \
+	.set_acl	= zuf_set_acl
+#else
+#define ZUF_ACL_IOPS \
+	.get_acl	= zuf_get_acl, \
+	.set_acl	= zuf_set_acl
+#endif
+#define ZUF_XATTR_IOPS \
+	ZUF_ACL_IOPS, \
+	.listxattr	= zuf_listxattr, \
+	.fileattr_get	= zuf_fileattr_get, \
+	.fileattr_set	= zuf_fileattr_set
+
 #endif /* __ZUF_COMPAT_H__ */

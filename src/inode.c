@@ -56,6 +56,7 @@ struct inode *zuf_alloc_inode(struct super_block *sb)
 	zii->zus_ii = 0;
 	zii->btime.tv_sec = 0;
 	zii->btime.tv_nsec = 0;
+	zii->flags = 0;
 	return &zii->vfs_inode;
 }
 
@@ -163,6 +164,7 @@ int zuf_update_attr(struct inode *inode, const struct zufs_attr *a)
 	zuf_inode_set_times(inode, zuf_ts(&a->atime), zuf_ts(&a->mtime),
 			    zuf_ts(&a->ctime));
 	ZUF_II(inode)->btime = zuf_ts(&a->btime);
+	zuf_set_inode_flags(inode, a->flags);
 	return 0;
 }
 
@@ -186,6 +188,7 @@ void zuf_get_attr(struct inode *inode, struct zufs_attr *a)
 	a->mtime = zuf_zt(mt);
 	a->ctime = zuf_zt(ct);
 	a->btime = zuf_zt(ZUF_II(inode)->btime);
+	a->flags = ZUF_II(inode)->flags;
 }
 
 /* ~~~~ setattr / getattr ~~~~ */
@@ -234,6 +237,8 @@ int zuf_setattr(zuf_idmap_t *idmap, struct dentry *dentry,
 	if (v & ATTR_SIZE)
 		truncate_pagecache(inode, iattr->ia_size);
 	err = zuf_update_attr(inode, &zsa->attr);
+	if (!err && (v & ATTR_MODE))
+		err = zuf_acl_chmod(idmap, dentry);
 out:
 	kfree(zsa);
 	return err;
@@ -302,6 +307,7 @@ out:
 static const struct inode_operations zuf_file_iops = {
 	.setattr	= zuf_setattr,
 	.getattr	= zuf_getattr,
+	ZUF_XATTR_IOPS,
 	.fiemap		= zuf_fiemap,
 };
 
@@ -309,11 +315,13 @@ static const struct inode_operations zuf_symlink_iops = {
 	.get_link	= zuf_get_link,
 	.setattr	= zuf_setattr,
 	.getattr	= zuf_getattr,
+	.listxattr	= zuf_listxattr,
 };
 
 static const struct inode_operations zuf_special_iops = {
 	.setattr	= zuf_setattr,
 	.getattr	= zuf_getattr,
+	ZUF_XATTR_IOPS,
 };
 
 void zuf_set_inode_ops(struct inode *inode, u32 rdev)

@@ -53,6 +53,29 @@ static struct dentry *zuf_lookup(struct inode *dir, struct dentry *dentry,
 	return d_splice_alias(inode, dentry);
 }
 
+/* Take back the name of a new inode whose creation failed after all. */
+static void zuf_unlink_new(struct inode *dir, struct dentry *dentry,
+			   struct inode *inode)
+{
+	struct zufs_ioc_unlink *zu;
+
+	if (!dentry)
+		return;		/* O_TMPFILE: freed at eviction */
+	zu = kzalloc(sizeof(*zu), GFP_KERNEL);
+	if (!zu)
+		return;
+	zuf_set_name(&zu->name, &dentry->d_name);
+	zu->dir_ii = zuf_ii(dir);
+	zu->zus_ii = zuf_ii(inode);
+	zu->now = zuf_now(dir);
+	zu->flags = S_ISDIR(inode->i_mode) ? ZUFS_UNLINK_DIR : 0;
+	if (!zuf_dispatch_op(dir->i_sb, &zu->hdr, ZUFS_OP_UNLINK, sizeof(*zu),
+			     offsetof(struct zufs_ioc_unlink, attr),
+			     NULL, 0, false))
+		zuf_update_attr(dir, &zu->dir_attr);
+	kfree(zu);
+}
+
 /*
  * Create an inode: the VFS inode is made first so inode_init_owner()
  * decides owner, group and mode (setgid directories included); the server
@@ -63,6 +86,7 @@ static struct inode *zuf_new_inode(zuf_idmap_t *idmap, struct inode *dir,
 				   dev_t rdev, const char *symname)
 {
 	struct super_block *sb = dir->i_sb;
+	struct posix_acl *default_acl = NULL, *acl = NULL;
 	struct zufs_ioc_new_inode *zni;
 	struct page *page = NULL;
 	struct inode *inode;
@@ -76,6 +100,9 @@ static struct inode *zuf_new_inode(zuf_idmap_t *idmap, struct inode *dir,
 		goto fail;
 	}
 	inode_init_owner(idmap, inode, dir, mode);
+	err = zuf_acl_prepare(dir, inode, &default_acl, &acl);
+	if (err)
+		goto fail;
 	inode->i_rdev = rdev;
 	zuf_inode_set_times(inode, current_time(inode), current_time(inode),
 			    current_time(inode));
@@ -132,6 +159,11 @@ static struct inode *zuf_new_inode(zuf_idmap_t *idmap, struct inode *dir,
 		}
 	}
 	zuf_set_inode_ops(inode, zni->attr.rdev);
+	err = zuf_acl_init(inode, default_acl, acl);
+	if (err) {
+		zuf_unlink_new(dir, dentry, inode);
+		goto fail_created;
+	}
 	err = insert_inode_locked(inode);
 	if (err) {
 		pr_err_ratelimited("%s: server reused inode number %lu\n",
@@ -142,6 +174,7 @@ static struct inode *zuf_new_inode(zuf_idmap_t *idmap, struct inode *dir,
 	kfree(zni);
 	if (page)
 		__free_page(page);
+	zuf_acl_release(default_acl, acl);
 	return inode;
 
 fail_created:
@@ -156,6 +189,7 @@ fail:
 	kfree(zni);
 	if (page)
 		__free_page(page);
+	zuf_acl_release(default_acl, acl);
 	return ERR_PTR(err);
 }
 
@@ -336,4 +370,5 @@ const struct inode_operations zuf_dir_iops = {
 	.tmpfile	= zuf_tmpfile,
 	.setattr	= zuf_setattr,
 	.getattr	= zuf_getattr,
+	ZUF_XATTR_IOPS,
 };

@@ -152,6 +152,10 @@ static int zuf_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_fs_info = sbi;
 	sb->s_magic = zft->magic;
 	sb->s_op = &zuf_sops;
+	if (zuf_root->agreed_caps & ZUFS_CAP_XATTR) {
+		sb->s_xattr = zuf_xattr_handlers;
+		sb->s_flags |= SB_POSIXACL;
+	}
 
 	zmi = &zim->zmi;
 	zuf_copy_options(zmi, ctx);

@@ -13,6 +13,8 @@
  *   dir.c        VFS glue: readdir
  *   file.c       VFS glue: regular file read/write
  *   ioctl.c      VFS glue: application ioctls (NOOP, ECHO)
+ *   xattr.c      VFS glue: extended attributes and POSIX ACLs
+ *   fileattr.c   VFS glue: inode flags (FS_IOC_GETFLAGS, FSGETXATTR, ...)
  *   pmem.c       pmem mapped into the server, private mounts, exec buffers
  */
 #ifndef __ZUF_H__
@@ -176,6 +178,7 @@ struct zuf_inode_info {
 	struct inode vfs_inode;
 	u64 zus_ii;
 	struct timespec64 btime;
+	u32 flags;		/* FS_*_FL as the server stores them */
 };
 
 static inline struct zuf_inode_info *ZUF_II(struct inode *inode)
@@ -273,6 +276,35 @@ void zuf_ebuff_release(struct file *file);
 
 /* ioctl.c */
 long zuf_app_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+/* xattr.c */
+struct posix_acl;
+extern const struct xattr_handler *zuf_xattr_handlers[];
+int zuf_setattr_fields(struct inode *inode, const struct zufs_attr *attr,
+		       u32 mask);
+ssize_t zuf_listxattr(struct dentry *dentry, char *buffer, size_t size);
+#ifdef HAVE_GET_INODE_ACL
+struct posix_acl *zuf_get_inode_acl(struct inode *inode, int type, bool rcu);
+int zuf_set_acl(struct mnt_idmap *idmap, struct dentry *dentry,
+		struct posix_acl *acl, int type);
+#else
+struct posix_acl *zuf_get_acl(struct inode *inode, int type, bool rcu);
+int zuf_set_acl(struct user_namespace *idmap, struct inode *inode,
+		struct posix_acl *acl, int type);
+#endif
+int zuf_acl_chmod(zuf_idmap_t *idmap, struct dentry *dentry);
+int zuf_acl_prepare(struct inode *dir, struct inode *inode,
+		    struct posix_acl **default_acl, struct posix_acl **acl);
+int zuf_acl_init(struct inode *inode, struct posix_acl *default_acl,
+		 struct posix_acl *acl);
+void zuf_acl_release(struct posix_acl *default_acl, struct posix_acl *acl);
+
+/* fileattr.c */
+struct fileattr;
+void zuf_set_inode_flags(struct inode *inode, u32 flags);
+int zuf_fileattr_get(struct dentry *dentry, struct fileattr *fa);
+int zuf_fileattr_set(zuf_idmap_t *idmap, struct dentry *dentry,
+		     struct fileattr *fa);
 
 /* The one check of every errno a server hands back. */
 static inline int zuf_server_err(s32 err)

@@ -213,6 +213,9 @@ enum e_zufs_operation {
 	/* @@SPACE-OPS@@ */
 
 	/* 1.3, ZUFS_CAP_XATTR: 0x0600-0x060f */
+	ZUFS_OP_GETXATTR	= 0x0600,	/* struct zufs_ioc_xattr */
+	ZUFS_OP_SETXATTR	= 0x0601,	/* struct zufs_ioc_xattr */
+	ZUFS_OP_LISTXATTR	= 0x0602,	/* struct zufs_ioc_xattr */
 	/* @@XATTR-OPS@@ */
 
 	ZUFS_OP_MAX_OPT		= 0x0800,
@@ -701,6 +704,37 @@ struct zufs_ioc_copy {
 /* @@SPACE-STRUCTS@@ */
 
 /* ~~~~ Extended attributes (1.3, ZUFS_CAP_XATTR) ~~~~ */
+/* Names are whole ("user.x", "system.posix_acl_access"), 1..255 bytes,
+ * also NUL terminated. The value or the name list is in the application
+ * window at offset 0, hdr.len bytes (ZUFS_H_HAS_PAGES; read-only for SET).
+ * GETXATTR: the value into the window; hdr.len 0 asks only for its size.
+ *   -ENODATA: no such attribute; -ERANGE: hdr.len (non-zero) too small.
+ * LISTXATTR: every name, each followed by a NUL, into the window; sizes as
+ *   for GETXATTR (name is unused).
+ * SETXATTR: value of hdr.len bytes (up to ZUFS_XATTR_SIZE_MAX); flags
+ *   ZUFS_XATTR_CREATE (-EEXIST if it exists), ZUFS_XATTR_REPLACE
+ *   (-ENODATA if not), ZUFS_XATTR_REMOVE (remove it, -ENODATA if none).
+ *   -ENOSPC: the inode's attribute space is full. `now` stamps ctime.
+ * Out: size (bytes of value or list, also when only asked for the size),
+ * attr (the inode afterwards).
+ */
+#define ZUFS_XATTR_CREATE	(1U << 0)	/* = XATTR_CREATE */
+#define ZUFS_XATTR_REPLACE	(1U << 1)	/* = XATTR_REPLACE */
+#define ZUFS_XATTR_REMOVE	(1U << 2)
+#define ZUFS_XATTR_SIZE_MAX	65536U		/* = XATTR_SIZE_MAX */
+#define ZUFS_XATTR_LIST_MAX	65536U		/* = XATTR_LIST_MAX */
+struct zufs_ioc_xattr {
+	struct zufs_ioc_hdr hdr;
+	__u64 zus_ii;
+	__u32 flags;		/* ZUFS_XATTR_* */
+	__u32 reserved;
+	struct zufs_time now;
+	struct zufs_str name;
+	/* out */
+	__u32 size;
+	__u32 reserved2;
+	struct zufs_attr attr;
+};
 /* @@XATTR-STRUCTS@@ */
 
 /* ~~~~ Application ioctls on any file of a ZUFS mount ~~~~
@@ -834,6 +868,9 @@ ZUFS_PIN_OFF(zufs_ioc_fiemap, count, 56);
 ZUFS_PIN_SIZE(zufs_ioc_copy, 224);
 ZUFS_PIN_OFF(zufs_ioc_copy, done, 96);
 /* @@SPACE-PINS@@ */
+ZUFS_PIN_SIZE(zufs_ioc_xattr, 472);
+ZUFS_PIN_OFF(zufs_ioc_xattr, name, 80);
+ZUFS_PIN_OFF(zufs_ioc_xattr, size, 344);
 /* @@XATTR-PINS@@ */
 
 #endif /* _LINUX_ZUS_API_H */

@@ -923,6 +923,9 @@ static size_t ns_req_size(__u32 op)
 	case ZUFS_OP_SEEK:	  return sizeof(struct zufs_ioc_seek);
 	case ZUFS_OP_FIEMAP:	  return sizeof(struct zufs_ioc_fiemap);
 	case ZUFS_OP_COPY:	  return sizeof(struct zufs_ioc_copy);
+	case ZUFS_OP_GETXATTR:
+	case ZUFS_OP_SETXATTR:
+	case ZUFS_OP_LISTXATTR:	  return sizeof(struct zufs_ioc_xattr);
 	}
 	return 0;
 }
@@ -931,6 +934,8 @@ static __u64 ns_op_cap(__u32 op)
 {
 	if (op >= ZUFS_OP_FALLOCATE && op <= ZUFS_OP_COPY)
 		return ZUFS_CAP_SPACE;
+	if (op >= ZUFS_OP_GETXATTR && op <= ZUFS_OP_LISTXATTR)
+		return ZUFS_CAP_XATTR;
 	return op == ZUFS_OP_READ || op == ZUFS_OP_WRITE ? ZUFS_CAP_RW :
 							 ZUFS_CAP_NAMESPACE;
 }
@@ -982,6 +987,10 @@ int zus_ns_dispatch(struct zus_server *s, struct zus_zt *zt,
 	case ZUFS_OP_FIEMAP:
 	case ZUFS_OP_COPY:
 		return zus_space_dispatch(zt, hdr);
+	case ZUFS_OP_GETXATTR:
+	case ZUFS_OP_SETXATTR:
+	case ZUFS_OP_LISTXATTR:
+		return zus_xattr_dispatch(zt, hdr);
 	default:
 		return ns_io(nsb, zt, (void *)hdr, true);
 	}

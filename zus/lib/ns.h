@@ -29,4 +29,9 @@ ZUS_HIDDEN int zus_ns_getattr(struct zus_inode_info *ii,
 /* space.c: FALLOCATE, SEEK, FIEMAP, COPY (ZUFS_CAP_SPACE; lengths checked). */
 ZUS_HIDDEN int zus_space_dispatch(struct zus_zt *zt, struct zufs_ioc_hdr *hdr);
 
+/* xattr.c: GETXATTR, SETXATTR, LISTXATTR (ZUFS_CAP_XATTR; lengths
+ * checked).
+ */
+ZUS_HIDDEN int zus_xattr_dispatch(struct zus_zt *zt, struct zufs_ioc_hdr *hdr);
+
 #endif /* ZUS_NS_H */

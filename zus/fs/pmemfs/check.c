@@ -4,8 +4,9 @@
  *
  * Passes:
  *  1. superblock (primary, else the backup), journal (roll back)
- *  2. inodes: checksum, mode, block maps and directory tries; every block
- *     claimed once (a second claim is cut off); directory entries checked
+ *  2. inodes: checksum, mode, block maps, directory tries and xattr
+ *     blocks; every block claimed once (a second claim is cut off);
+ *     directory entries checked
  *     (checksum, hash, key prefix, target, type) and counted as links
  *  3. connectivity: link counts, "..", orphan list, unattached inodes
  *  4. bitmaps against what was found (leaked / unmarked blocks and inodes)
@@ -492,6 +493,37 @@ static void scan_inodes(struct ck *c)
 	}
 }
 
+/* ~~~~ xattr blocks ~~~~ */
+/* Returns the blocks counted (0 or 1); drops a bad block's attributes. */
+static uint64_t walk_xattr(struct ck *c, uint64_t ino, struct pmfs_inode *pi)
+{
+	uint64_t ptr = pi->xattr;
+	const char *why;
+
+	if (!ptr)
+		return 0;
+	if (!(c->sbc.feature_ro_compat & PMFS_FEATURE_RO_COMPAT_XATTR)) {
+		why = "present without the XATTR feature";
+	} else if ((ptr & PMFS_PTR_FLAGS) || !pmfs_blk_ok(&c->fsb, ptr)) {
+		why = "invalid pointer";
+	} else if (!claim(c, ptr, ino, false)) {
+		why = "shared with another owner";
+	} else {
+		why = pmfs_xblock_check(pmfs_ptr(&c->fsb, ptr), ino);
+		if (!why)
+			return 1;
+		clrbit(c->bused, ptr / PMFS_BLOCK_SIZE);	/* dropped */
+	}
+	problem(c, true, "inode %llu: xattr block 0x%llx: %s; dropping the "
+		"extended attributes", (unsigned long long)ino,
+		(unsigned long long)ptr, why);
+	if (c->repair) {
+		pi->xattr = 0;
+		persist_inode(c, pi);
+	}
+	return 0;
+}
+
 static void walk_inodes(struct ck *c)
 {
 	for (uint64_t ino = PMFS_ROOT_INO; ino < c->ninodes; ino++) {
@@ -502,14 +534,15 @@ static void walk_inodes(struct ck *c)
 			c->progress(c->ctx, ino, c->ninodes);
 		if (c->ist[ino] != IS_VALID)
 			continue;
+		n = walk_xattr(c, ino, pi);
 		if (S_ISDIR(pi->mode)) {
 			walk_dir(c, ino, pi);
-			n = c->nclaimed;
+			n += c->nclaimed;
 			if (c->nrb && c->rb[c->nrb - 1].ino == ino)
 				n = pi->blocks;		/* rebuilt later */
 		} else if (S_ISREG(pi->mode) ||
 			   (S_ISLNK(pi->mode) && !(pi->iflags & PMFS_IF_INLINE))) {
-			n = walk_map(c, ino, &pi->root, pi->height);
+			n += walk_map(c, ino, &pi->root, pi->height);
 		}
 		if (n != pi->blocks) {
 			problem(c, true, "inode %llu: block count %llu, found "
@@ -776,7 +809,7 @@ static int mounted_repairs(struct ck *c, bool is_pmem)
 		r = pmfs_tx_add_inode(&tx, pi);
 		if (!r) {
 			pi->root = 0;
-			pi->blocks = 0;
+			pi->blocks = pi->xattr ? 1 : 0;	/* the xattr block */
 			pi->dir_count = 0;
 		}
 		r = pmfs_tx_end(&tx, r);

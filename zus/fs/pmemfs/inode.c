@@ -334,6 +334,8 @@ int pmfs_inode_release(struct pmfs_sb *sb, uint64_t ino)
 		if (r == 1) {
 			r = pmfs_tx_add_inode(&tx, pi);
 			if (!r)
+				r = pmfs_xattr_drop(&tx, pi);
+			if (!r)
 				r = pmfs_orphan_del(&tx, ino);
 			if (!r)
 				r = pmfs_free_ino(&tx, ino);

@@ -312,6 +312,31 @@ static int pm_fiemap(struct zus_inode_info *ii, __u64 offset, __u64 len,
 	return 0;
 }
 
+/* ~~~~ extended attributes (xattr.c of the core) ~~~~ */
+static ssize_t pm_getxattr(struct zus_inode_info *ii, const char *name,
+			   void *buf, size_t size)
+{
+	return pmfs_getxattr(PII(ii), name, buf, size);
+}
+
+static int pm_setxattr(struct zus_inode_info *ii, const char *name,
+		       const void *val, size_t size, __u32 flags,
+		       const struct zufs_time *now)
+{
+	struct pmfs_time t;
+	int err;
+
+	now_set(&t, now);
+	err = pmfs_setxattr(PII(ii), name, val, size, flags);
+	pmfs_set_now(NULL);
+	return err;
+}
+
+static ssize_t pm_listxattr(struct zus_inode_info *ii, char *buf, size_t size)
+{
+	return pmfs_listxattr(PII(ii), buf, size);
+}
+
 static ssize_t pm_copy_range(struct zus_inode_info *src, __u64 src_off,
 			     struct zus_inode_info *dst, __u64 dst_off,
 			     __u64 len, const struct zufs_time *now)
@@ -344,6 +369,9 @@ static const struct zus_inode_operations pmemfs_iops = {
 	.llseek		= pm_llseek,
 	.fiemap		= pm_fiemap,
 	.copy_range	= pm_copy_range,
+	.getxattr	= pm_getxattr,
+	.setxattr	= pm_setxattr,
+	.listxattr	= pm_listxattr,
 };
 
 /* ~~~~ superblock operations ~~~~ */

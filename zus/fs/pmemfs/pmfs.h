@@ -221,6 +221,19 @@ int pmfs_fiemap(struct pmfs_ii *ii, uint64_t off, uint64_t len,
  */
 ssize_t pmfs_copy_range(struct pmfs_ii *src, uint64_t soff,
 			struct pmfs_ii *dst, uint64_t doff, uint64_t len);
+/* ~~~~ Extended attributes (xattr.c) ~~~~
+ * name: the whole name ("user.x"), 1..255 bytes, NUL terminated. Values
+ * and the name list as getxattr(2)/listxattr(2): size 0 asks for the
+ * length only; -ERANGE if size is too small, -ENODATA if there is none.
+ * All of an inode's attributes share one block: -ENOSPC when it is full.
+ * flags: 1 create (-EEXIST), 2 replace (-ENODATA), 4 remove (-ENODATA).
+ * -EOPNOTSUPP on a filesystem made without the XATTR feature.
+ */
+ssize_t pmfs_getxattr(struct pmfs_ii *ii, const char *name, void *buf,
+		      size_t size);
+int pmfs_setxattr(struct pmfs_ii *ii, const char *name, const void *value,
+		  size_t size, uint32_t flags);
+ssize_t pmfs_listxattr(struct pmfs_ii *ii, char *buf, size_t size);
 
 /* ~~~~ Checker (check.c) ~~~~ */
 #define PMFS_CHECK_REPAIR	(1U << 0)	/* -y */

@@ -27,13 +27,13 @@
  * ro_compat bit allows read-only mounts only; compat bits are advisory.
  */
 #define PMFS_FEATURE_COMPAT_DIR_INDEX	(1U << 0)	/* hashed dirs (always) */
-#define PMFS_FEATURE_RO_COMPAT_XATTR	(1U << 0)	/* reserved, part 2 */
+#define PMFS_FEATURE_RO_COMPAT_XATTR	(1U << 0)	/* xattr blocks */
 #define PMFS_FEATURE_INCOMPAT_REFLINK	(1U << 0)	/* shared blocks, refcounts */
 #define PMFS_FEATURE_INCOMPAT_T2	(1U << 1)	/* t2 block device in use */
 
 #define PMFS_FEATURE_COMPAT_SUPP	PMFS_FEATURE_COMPAT_DIR_INDEX
-#define PMFS_FEATURE_RO_COMPAT_SUPP	0U
-#define PMFS_FEATURE_INCOMPAT_SUPP	0U
+#define PMFS_FEATURE_RO_COMPAT_SUPP	PMFS_FEATURE_RO_COMPAT_XATTR
+#define PMFS_FEATURE_INCOMPAT_SUPP	PMFS_FEATURE_INCOMPAT_REFLINK
 
 /* Fixed block numbers. */
 #define PMFS_SB_BLOCK		0	/* primary superblock */
@@ -170,7 +170,7 @@ struct pmfs_inode {
 	struct pmfs_time btime;
 	uint64_t root;			/* block map root / directory root */
 	uint64_t parent;		/* directories: ino of ".." */
-	uint64_t xattr;			/* reserved (part 2): xattr block */
+	uint64_t xattr;			/* xattr block (RO_COMPAT_XATTR), 0 = none */
 	uint64_t dir_count;		/* directories: entries */
 	uint64_t version;		/* change counter */
 	uint8_t  inline_data[PMFS_INLINE_SIZE];
@@ -219,6 +219,35 @@ struct pmfs_dirent {
 #define PMFS_DIRENT_HDR		32
 #define PMFS_DLEAF_HDR		32
 
+/* ~~~~ Extended attributes: one 4 KiB block per inode ~~~~
+ * Header, then `used` bytes of entries; each entry is struct pmfs_xentry,
+ * the whole name (name_len bytes, no NUL), the value (value_len bytes),
+ * padded to 4 bytes. csum: crc32c of the header (csum = 0) and the
+ * entries. Blocks are never changed in place: a change writes a new block
+ * and swaps inode.xattr in one transaction.
+ */
+#define PMFS_XBLOCK_MAGIC	0x52544158U	/* "XATR" */
+#define PMFS_XBLOCK_HDR		32
+#define PMFS_XENTRY_HDR		4
+#define PMFS_XATTR_SPACE	(PMFS_BLOCK_SIZE - PMFS_XBLOCK_HDR)
+
+struct pmfs_xblock {
+	uint32_t magic;
+	uint32_t csum;
+	uint64_t ino;			/* the owner */
+	uint32_t used;			/* bytes of entries after the header */
+	uint16_t count;			/* entries */
+	uint16_t reserved0;
+	uint64_t reserved1;
+};
+
+struct pmfs_xentry {
+	uint8_t  name_len;		/* 1..255 */
+	uint8_t  reserved;
+	uint16_t value_len;
+	char     data[];		/* name, then value */
+};
+
 _Static_assert(sizeof(struct pmfs_dev_entry) == 64, "dev entry");
 _Static_assert(sizeof(struct pmfs_super) == 1024, "super");
 _Static_assert(offsetof(struct pmfs_super, csum) == 1020, "super csum");
@@ -232,5 +261,7 @@ _Static_assert(offsetof(struct pmfs_inode, orphan_next) == PMFS_INODE_CORE,
 	       "inode core");
 _Static_assert(sizeof(struct pmfs_dleaf) == PMFS_DLEAF_HDR, "dleaf");
 _Static_assert(sizeof(struct pmfs_dirent) == PMFS_DIRENT_HDR, "dirent");
+_Static_assert(sizeof(struct pmfs_xblock) == PMFS_XBLOCK_HDR, "xblock");
+_Static_assert(sizeof(struct pmfs_xentry) == PMFS_XENTRY_HDR, "xentry");
 
 #endif /* PMFS_FORMAT_H */

@@ -247,6 +247,13 @@ int pmfs_dir_free(struct pmfs_tx *tx, struct pmfs_inode *dir);
 uint32_t pmfs_dirent_csum(const struct pmfs_dirent *de);
 uint64_t pmfs_dir_hash(const struct pmfs_sb *sb, const char *name, size_t len);
 
+/* xattr.c */
+uint32_t pmfs_xblock_csum(const struct pmfs_xblock *xb);
+/* NULL if the xattr block of ino is sound, else a one-line reason. */
+const char *pmfs_xblock_check(const struct pmfs_xblock *xb, uint64_t ino);
+/* Free the inode's xattr block in tx (inode release). */
+int pmfs_xattr_drop(struct pmfs_tx *tx, struct pmfs_inode *pi);
+
 /* symlink.c */
 int pmfs_symlink_init(struct pmfs_tx *tx, struct pmfs_inode *pi,
 		      const char *target);

@@ -264,6 +264,7 @@ int pmfs_format(void *base, uint64_t region_size, int is_pmem,
 	ps.version_major = PMFS_VERSION_MAJOR;
 	ps.version_minor = PMFS_VERSION_MINOR;
 	ps.feature_compat = PMFS_FEATURE_COMPAT_DIR_INDEX;
+	ps.feature_ro_compat = PMFS_FEATURE_RO_COMPAT_XATTR;
 	ps.block_size = PMFS_BLOCK_SIZE;
 	if (o->uuid)
 		memcpy(ps.uuid, o->uuid, 16);

@@ -346,10 +346,21 @@ struct zus_inode_operations {
 			      __u64 len, const struct zufs_time *now);
 	int (*fsync)(struct zus_inode_info *ii, __u64 start, __u64 end,
 		     int datasync);
+	/* ~~ extended attributes (ZUFS_CAP_XATTR; NULL: -EOPNOTSUPP) ~~
+	 * name is whole ("user.x", "system.posix_acl_access"), 1..255
+	 * bytes; the kernel checked namespaces and permissions.
+	 * getxattr: the value into buf (size 0: only its length); returns
+	 * the length, -ENODATA (none) or -ERANGE (size too small).
+	 * setxattr: flags ZUFS_XATTR_CREATE (-EEXIST), _REPLACE (-ENODATA),
+	 * _REMOVE (val NULL, size 0; -ENODATA if none); -ENOSPC when the
+	 * inode's attribute space is full; now stamps ctime.
+	 * listxattr: every name followed by a NUL; sizes as getxattr.
+	 */
 	ssize_t (*getxattr)(struct zus_inode_info *ii, const char *name,
 			    void *buf, size_t size);
 	int (*setxattr)(struct zus_inode_info *ii, const char *name,
-			const void *val, size_t size, int flags);
+			const void *val, size_t size, __u32 flags,
+			const struct zufs_time *now);
 	ssize_t (*listxattr)(struct zus_inode_info *ii, char *buf, size_t size);
 };
 

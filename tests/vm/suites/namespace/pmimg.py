@@ -11,6 +11,10 @@ for the namespace suite (the layout is zus/fs/pmemfs/pmfs_format.h).
       nlink INO    a wrong (re-checksummed) link count for INO
       leak         mark a free block near the end as used
       orphan       point the orphan list at a free inode
+  pmimg.py DEV xattr-corrupt INO    flip a byte in the xattr block of INO
+                                    (its checksum no longer matches)
+  pmimg.py DEV refcount INO [N]     print (or set) the refcount table entry
+                                    of the block of INO's first data block
 The page cache of a block device is flushed around every access
 (zusd and the tools see the device through DAX, not through it).
 """
@@ -143,6 +147,26 @@ def main(argv):
             im.write(4096 + 32, struct.pack("<Q", im.sb["ninodes"] - 7))
         else:
             sys.exit("pmimg: unknown corruption %s" % kind)
+    elif cmd == "xattr-corrupt":
+        ino = int(argv[3])
+        ptr = struct.unpack_from("<Q", im.inode(ino), 128)[0]
+        if not ptr:
+            sys.exit("pmimg: inode %d has no xattr block" % ino)
+        b = im.read(ptr + 32 + 5, 1)[0] ^ 0x40
+        im.write(ptr + 32 + 5, bytes([b]))
+    elif cmd == "refcount":
+        ino = int(argv[3])
+        raw = im.inode(ino)
+        ptr = struct.unpack_from("<Q", raw, INODE_ROOT_OFF)[0]
+        for _ in range(struct.unpack_from("<H", raw, INODE_HEIGHT_OFF)[0]):
+            ptr = struct.unpack_from("<Q", im.read(ptr & ~0xfff, 8))[0]
+        table = struct.unpack_from("<Q", im.read(SB_REFCOUNT_OFF, 8))[0]
+        if not ptr or not table:
+            sys.exit("pmimg: no block or no refcount table")
+        off = table + (ptr & ~0xfff) // 4096 * 4
+        if len(argv) > 4:
+            im.write(off, struct.pack("<I", int(argv[4])))
+        print(struct.unpack("<I", im.read(off, 4))[0])
     else:
         sys.exit(__doc__)
 

@@ -22,6 +22,7 @@ static const struct {
 	{ "data_holes_truncate", t_data },
 	{ "space_fallocate_seek_fiemap", t_space },
 	{ "space_crash_points", t_space_crash },
+	{ "xattr", t_xattr },
 	{ "enospc_no_leaks", t_enospc },
 	{ "bigdir_100k", t_bigdir },
 	{ "random_ops_vs_model", t_model },

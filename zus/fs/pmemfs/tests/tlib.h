@@ -99,5 +99,6 @@ void t_garbage(void);
 void t_emlink(void);
 void t_space(void);
 void t_space_crash(void);
+void t_xattr(void);
 
 #endif
