@@ -219,6 +219,7 @@ const struct file_operations zuf_file_fops = {
 	.llseek		= zuf_llseek,
 	.fallocate	= zuf_fallocate,
 	.copy_file_range = zuf_copy_file_range,
+	.remap_file_range = zuf_remap_file_range,
 	.read_iter	= zuf_read_iter,
 	.write_iter	= zuf_write_iter,
 	.fsync		= noop_fsync,	/* writes are durable at reply */

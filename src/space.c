@@ -279,3 +279,85 @@ out:
 	kfree(zc);
 	return ret;
 }
+
+/*
+ * FICLONE, FICLONERANGE and FIDEDUPERANGE: the server shares the blocks,
+ * copy on write. The VFS compares a dedupe range through the page cache,
+ * which a DAX filesystem has not: the server compares under its locks.
+ */
+loff_t zuf_remap_file_range(struct file *file_in, loff_t pos_in,
+			    struct file *file_out, loff_t pos_out,
+			    loff_t len, unsigned int remap_flags)
+{
+	struct inode *in = file_inode(file_in), *out = file_inode(file_out);
+	bool dedupe = remap_flags & REMAP_FILE_DEDUP;
+	struct zufs_ioc_clone *zc;
+	loff_t ret, bs = i_blocksize(out), size_in, size_out;
+
+	if (remap_flags & ~(REMAP_FILE_DEDUP | REMAP_FILE_ADVISORY))
+		return -EINVAL;
+	if (in->i_sb != out->i_sb)
+		return -EXDEV;
+	if (!zuf_has_space())
+		return -EOPNOTSUPP;
+	zc = kzalloc(sizeof(*zc), GFP_KERNEL);
+	if (!zc)
+		return -ENOMEM;
+	lock_two_nondirectories(in, out);
+	filemap_invalidate_lock_two(in->i_mapping, out->i_mapping);
+	size_in = i_size_read(in);
+	size_out = i_size_read(out);
+	if (dedupe) {
+		/* both ranges inside EOF; a partial block only at both EOFs */
+		if (pos_in + len > size_in || pos_out + len > size_out) {
+			ret = -EINVAL;
+			goto out;
+		}
+		if (pos_in + len != size_in || pos_out + len != size_out)
+			len = round_down(len, bs);
+	}
+	ret = generic_remap_file_range_prep(file_in, pos_in, file_out, pos_out,
+					    &len, remap_flags &
+					    ~REMAP_FILE_DEDUP);
+	if (ret < 0 || !len)
+		goto out;
+	/* a partial last block (src's EOF) must not land inside dst */
+	if ((len & (bs - 1)) && pos_out + len < size_out) {
+		ret = -EINVAL;
+		goto out;
+	}
+	/*
+	 * No mapping may keep writing into blocks that become shared (the
+	 * next write fault copies); private copies of the source and of a
+	 * deduped range hold the same bytes and stay.
+	 */
+	unmap_mapping_range(in->i_mapping, pos_in, len, 0);
+	if (dedupe)
+		unmap_mapping_range(out->i_mapping, pos_out, len, 0);
+	else
+		truncate_pagecache_range(out, pos_out, pos_out + len - 1);
+	zc->dst_ii = ZUF_II(out)->zus_ii;
+	zc->src_ii = ZUF_II(in)->zus_ii;
+	zc->src_off = pos_in;
+	zc->dst_off = pos_out;
+	zc->flags = dedupe ? ZUFS_CLONE_DEDUPE : 0;
+	zc->now = zuf_now(out);
+	zc->hdr.len = len;
+	ret = zuf_dispatch_op(out->i_sb, &zc->hdr, ZUFS_OP_CLONE, sizeof(*zc),
+			      offsetof(struct zufs_ioc_clone, same), NULL, 0,
+			      false);
+	if (!ret && (zc->same > 1 || (!dedupe && !zc->same))) {
+		pr_err_ratelimited("%s: server answered a clone with same = %u\n",
+				   out->i_sb->s_type->name, zc->same);
+		ret = -EIO;
+	}
+	if (!ret)
+		ret = zuf_update_attr(out, &zc->attr);
+	if (!ret)
+		ret = zc->same ? len : -EBADE;
+out:
+	filemap_invalidate_unlock_two(in->i_mapping, out->i_mapping);
+	unlock_two_nondirectories(in, out);
+	kfree(zc);
+	return ret;
+}

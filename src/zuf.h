@@ -260,6 +260,9 @@ int zuf_fiemap(struct inode *inode, struct fiemap_extent_info *fieinfo,
 ssize_t zuf_copy_file_range(struct file *file_in, loff_t pos_in,
 			    struct file *file_out, loff_t pos_out,
 			    size_t len, unsigned int flags);
+loff_t zuf_remap_file_range(struct file *file_in, loff_t pos_in,
+			    struct file *file_out, loff_t pos_out,
+			    loff_t len, unsigned int remap_flags);
 
 /* pmem.c */
 struct zuf_pmem;

@@ -210,6 +210,7 @@ enum e_zufs_operation {
 	ZUFS_OP_SEEK		= 0x0411,	/* struct zufs_ioc_seek */
 	ZUFS_OP_FIEMAP		= 0x0412,	/* struct zufs_ioc_fiemap */
 	ZUFS_OP_COPY		= 0x0413,	/* struct zufs_ioc_copy */
+	ZUFS_OP_CLONE		= 0x0414,	/* struct zufs_ioc_clone */
 	/* @@SPACE-OPS@@ */
 
 	/* 1.3, ZUFS_CAP_XATTR: 0x0600-0x060f */
@@ -701,6 +702,33 @@ struct zufs_ioc_copy {
 	__u64 done;
 	struct zufs_attr attr;
 };
+/* CLONE: FICLONE/FICLONERANGE (reflink) and FIDEDUPERANGE: the blocks of
+ * [src_off, src_off + hdr.len) of src_ii become shared, copy on write,
+ * with [dst_off, dst_off + hdr.len) of dst_ii (one superblock; the kernel
+ * checked as generic_remap_file_range_prep does: offsets block aligned,
+ * hdr.len > 0 and block aligned unless it ends at src's EOF, no overlap
+ * within one file). Holes of src punch dst. The destination grows to
+ * dst_off + hdr.len. ZUFS_CLONE_DEDUPE: only when the bytes of the two
+ * ranges are equal (compared by the server under its locks), else
+ * same = 0 and nothing changes. -EOPNOTSUPP: the filesystem cannot share
+ * blocks. `now` stamps the destination's mtime/ctime (not for DEDUPE).
+ * Out: same, attr (of the destination).
+ */
+#define ZUFS_CLONE_DEDUPE	(1U << 0)
+struct zufs_ioc_clone {
+	struct zufs_ioc_hdr hdr;
+	__u64 dst_ii;
+	__u64 src_ii;
+	__u64 src_off;
+	__u64 dst_off;
+	__u32 flags;		/* ZUFS_CLONE_* */
+	__u32 reserved;
+	struct zufs_time now;
+	/* out */
+	__u32 same;
+	__u32 reserved2;
+	struct zufs_attr attr;
+};
 /* @@SPACE-STRUCTS@@ */
 
 /* ~~~~ Extended attributes (1.3, ZUFS_CAP_XATTR) ~~~~ */
@@ -867,6 +895,8 @@ ZUFS_PIN_SIZE(zufs_ioc_fiemap, 1088);
 ZUFS_PIN_OFF(zufs_ioc_fiemap, count, 56);
 ZUFS_PIN_SIZE(zufs_ioc_copy, 224);
 ZUFS_PIN_OFF(zufs_ioc_copy, done, 96);
+ZUFS_PIN_SIZE(zufs_ioc_clone, 232);
+ZUFS_PIN_OFF(zufs_ioc_clone, same, 104);
 /* @@SPACE-PINS@@ */
 ZUFS_PIN_SIZE(zufs_ioc_xattr, 472);
 ZUFS_PIN_OFF(zufs_ioc_xattr, name, 80);

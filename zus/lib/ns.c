@@ -923,6 +923,7 @@ static size_t ns_req_size(__u32 op)
 	case ZUFS_OP_SEEK:	  return sizeof(struct zufs_ioc_seek);
 	case ZUFS_OP_FIEMAP:	  return sizeof(struct zufs_ioc_fiemap);
 	case ZUFS_OP_COPY:	  return sizeof(struct zufs_ioc_copy);
+	case ZUFS_OP_CLONE:	  return sizeof(struct zufs_ioc_clone);
 	case ZUFS_OP_GETXATTR:
 	case ZUFS_OP_SETXATTR:
 	case ZUFS_OP_LISTXATTR:	  return sizeof(struct zufs_ioc_xattr);
@@ -932,7 +933,7 @@ static size_t ns_req_size(__u32 op)
 
 static __u64 ns_op_cap(__u32 op)
 {
-	if (op >= ZUFS_OP_FALLOCATE && op <= ZUFS_OP_COPY)
+	if (op >= ZUFS_OP_FALLOCATE && op <= ZUFS_OP_CLONE)
 		return ZUFS_CAP_SPACE;
 	if (op >= ZUFS_OP_GETXATTR && op <= ZUFS_OP_LISTXATTR)
 		return ZUFS_CAP_XATTR;
@@ -986,6 +987,7 @@ int zus_ns_dispatch(struct zus_server *s, struct zus_zt *zt,
 	case ZUFS_OP_SEEK:
 	case ZUFS_OP_FIEMAP:
 	case ZUFS_OP_COPY:
+	case ZUFS_OP_CLONE:
 		return zus_space_dispatch(zt, hdr);
 	case ZUFS_OP_GETXATTR:
 	case ZUFS_OP_SETXATTR:

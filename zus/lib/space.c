@@ -154,6 +154,44 @@ static int space_copy(struct zufs_ioc_copy *zc)
 	return err;
 }
 
+static int space_clone(struct zufs_ioc_clone *zc)
+{
+	struct zus_inode_info *src, *dst;
+	__u64 len = zc->hdr.len;
+	int err, same = 1;
+
+	if ((zc->flags & ~ZUFS_CLONE_DEDUPE) || !len ||
+	    zc->src_off > INT64_MAX || zc->dst_off > INT64_MAX ||
+	    len > INT64_MAX - zc->dst_off || len > INT64_MAX - zc->src_off)
+		return -EINVAL;
+	err = zus_ns_iget(zc->dst_ii, &dst);
+	if (err)
+		return err;
+	err = zus_ns_iget(zc->src_ii, &src);
+	if (err) {
+		zus_ns_iput(zc->dst_ii, dst);
+		return err;
+	}
+	if (src->sbi != dst->sbi)
+		err = -EXDEV;
+	else if (!dst->op->remap)
+		err = -EOPNOTSUPP;
+	else
+		err = zus_errno_sane(dst->op->remap(src, zc->src_off, dst,
+						    zc->dst_off, len,
+						    zc->flags & ZUFS_CLONE_DEDUPE,
+						    &same, &zc->now));
+	if (!err)
+		err = zus_ns_getattr(dst, &zc->attr);
+	if (!err) {
+		zc->same = same ? 1 : 0;
+		space_reply(&zc->hdr, sizeof(*zc));
+	}
+	zus_ns_iput(zc->src_ii, src);
+	zus_ns_iput(zc->dst_ii, dst);
+	return err;
+}
+
 int zus_space_dispatch(struct zus_zt *zt, struct zufs_ioc_hdr *hdr)
 {
 	(void)zt;
@@ -166,6 +204,8 @@ int zus_space_dispatch(struct zus_zt *zt, struct zufs_ioc_hdr *hdr)
 		return space_fiemap((void *)hdr);
 	case ZUFS_OP_COPY:
 		return space_copy((void *)hdr);
+	case ZUFS_OP_CLONE:
+		return space_clone((void *)hdr);
 	}
 	return -EOPNOTSUPP;
 }

@@ -9,7 +9,9 @@
  *     directory entries checked
  *     (checksum, hash, key prefix, target, type) and counted as links
  *  3. connectivity: link counts, "..", orphan list, unattached inodes
- *  4. bitmaps against what was found (leaked / unmarked blocks and inodes)
+ *  4. bitmaps against what was found (leaked / unmarked blocks and inodes);
+ *     INCOMPAT_REFLINK: the refcount table against the references of every
+ *     data block, and PMFS_PTR_SHARED on every pointer of a shared block
  *  5. repairs that need the allocator (rebuilding damaged directories,
  *     /lost+found, orphan release) run on a mount of the repaired image;
  *     a final read-only pass must then come out clean.
@@ -49,6 +51,8 @@ struct ck {
 	uint32_t *links, *subdirs;
 	uint64_t *dparent;
 	uint8_t *onorphan;
+	uint32_t *refs;			/* REFLINK: data pointers per block */
+	uint64_t *noflag;		/* a data pointer without SHARED */
 	uint64_t *claimed;		/* blocks claimed by the current dir */
 	uint64_t nclaimed, cclaimed;
 	struct rebuild *rb;
@@ -195,21 +199,37 @@ static bool claim(struct ck *c, uint64_t ptr, uint64_t ino, bool dir)
 static uint64_t walk_map(struct ck *c, uint64_t ino, uint64_t *slot,
 			 unsigned level)
 {
-	uint64_t ptr = *slot, n = 1;
+	uint64_t ptr = *slot, n = 1, flags = ptr & PMFS_PTR_FLAGS;
+	bool data = level == 0 && c->refs;
+	uint64_t b = (ptr & ~PMFS_PTR_FLAGS) / PMFS_BLOCK_SIZE;
 
 	if (!ptr)
 		return 0;
-	if ((ptr & PMFS_PTR_FLAGS) || !pmfs_blk_ok(&c->fsb, ptr)) {
+	if ((flags && !(data && flags == PMFS_PTR_SHARED)) ||
+	    !pmfs_blk_ok(&c->fsb, ptr)) {
 		problem(c, true, "inode %llu: invalid block pointer 0x%llx",
 			(unsigned long long)ino, (unsigned long long)ptr);
 		if (c->repair)
 			persist8(slot, 0);
 		return 0;
 	}
+	if (data && c->refs[b]) {
+		/* another reference of a data block (reflink) */
+		if (c->refs[b] < UINT32_MAX)
+			c->refs[b]++;
+		if (!flags)
+			setbit(c->noflag, b);
+		return 1;
+	}
 	if (!claim(c, ptr, ino, false)) {
 		if (c->repair)
 			persist8(slot, 0);
 		return 0;
+	}
+	if (data) {
+		c->refs[b] = 1;
+		if (!flags)
+			setbit(c->noflag, b);
 	}
 	if (level) {
 		uint64_t *node = pmfs_ptr(&c->fsb, ptr);
@@ -713,6 +733,70 @@ static void rebuild_orphans(struct ck *c)
 	persist8(&dyn->orphan_head, head);
 }
 
+/* ~~~~ refcounts (INCOMPAT_REFLINK) ~~~~ */
+
+/* Set PMFS_PTR_SHARED on the data pointers of shared blocks. */
+static void fix_flags(struct ck *c, uint64_t *slot, unsigned level)
+{
+	uint64_t ptr = *slot, b = (ptr & ~PMFS_PTR_FLAGS) / PMFS_BLOCK_SIZE;
+
+	if (!ptr || !pmfs_blk_ok(&c->fsb, ptr))
+		return;
+	if (!level) {
+		if (c->refs[b] > 1 && !(ptr & PMFS_PTR_SHARED))
+			persist8(slot, ptr | PMFS_PTR_SHARED);
+		return;
+	}
+	for (int i = 0; i < PMFS_PTRS_PER_BLOCK; i++)
+		fix_flags(c, (uint64_t *)pmfs_ptr(&c->fsb, ptr &
+			  ~PMFS_PTR_FLAGS) + i, level - 1);
+}
+
+static void check_refcounts(struct ck *c)
+{
+	uint32_t *t = (uint32_t *)(c->base + c->sbc.refcount_off);
+	uint64_t bad = 0, unflagged = 0;
+
+	if (!c->refs)
+		return;
+	for (uint64_t b = 0; b < c->nblocks; b++) {
+		uint32_t want = c->refs[b] > 1 ? c->refs[b] : 0;
+
+		if (c->refs[b] > 1 && pmfs_test_bit(c->noflag, b))
+			unflagged++;
+		if (t[b] == want)
+			continue;
+		if (bad++ < 10)
+			problem(c, true, "block %llu: refcount %u, %u "
+				"references found", (unsigned long long)b,
+				t[b], c->refs[b]);
+		if (c->repair) {
+			t[b] = want;
+			pmem_persist(&t[b], sizeof(*t));
+		}
+	}
+	if (bad > 10)
+		problem(c, true, "%llu more blocks with a wrong refcount",
+			(unsigned long long)bad - 10);
+	if (!unflagged)
+		return;
+	problem(c, true, "%llu shared blocks have pointers without the "
+		"shared flag", (unsigned long long)unflagged);
+	if (!c->repair)
+		return;
+	for (uint64_t ino = PMFS_ROOT_INO; ino < c->ninodes; ino++) {
+		struct pmfs_inode *pi = pmfs_pi(&c->fsb, ino);
+		uint64_t root = pi->root;
+
+		if (c->ist[ino] != IS_VALID || !S_ISREG(pi->mode) ||
+		    pi->height > PMFS_MAX_HEIGHT)
+			continue;
+		fix_flags(c, &pi->root, pi->height);
+		if (pi->root != root)
+			persist_inode(c, pi);	/* the root is in the inode */
+	}
+}
+
 /* ~~~~ bitmaps ~~~~ */
 static void compare_bitmap(struct ck *c, const char *what, uint64_t *media,
 			   const uint64_t *want, uint64_t nbits, uint64_t words)
@@ -882,6 +966,8 @@ static void ck_free(struct ck *c)
 	free(c->dparent);
 	free(c->onorphan);
 	free(c->claimed);
+	free(c->refs);
+	free(c->noflag);
 	free(c->attach);
 	for (uint32_t i = 0; i < c->nrb; i++)
 		free(c->rb[i].ents);
@@ -941,6 +1027,12 @@ static int check_pass(struct ck *c, bool is_pmem, bool private_map)
 	if (!c->bused || !c->iused || !c->ist || !c->links || !c->subdirs ||
 	    !c->dparent || !c->onorphan || !c->attach)
 		return -ENOMEM;
+	if (c->sbc.feature_incompat & PMFS_FEATURE_INCOMPAT_REFLINK) {
+		c->refs = calloc(c->nblocks, 4);
+		c->noflag = calloc(c->sbc.bbitmap_blocks, PMFS_BLOCK_SIZE);
+		if (!c->refs || !c->noflag)
+			return -ENOMEM;
+	}
 
 	scan_inodes(c);
 	walk_inodes(c);
@@ -951,6 +1043,7 @@ static int check_pass(struct ck *c, bool is_pmem, bool private_map)
 		if (c->orphan_rebuild)
 			rebuild_orphans(c);
 	}
+	check_refcounts(c);
 	check_bitmaps(c);
 	if (c->progress)
 		c->progress(c->ctx, c->ninodes, c->ninodes);

@@ -82,6 +82,7 @@ int pmfs_map_create(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t index,
 		if (err)
 			return err;
 		((uint64_t *)pmfs_ptr(sb, off))[0] = pi->root;
+		pmfs_tx_dirty(tx, pmfs_ptr(sb, off), 8);
 		pi->root = off;
 		pi->height++;
 	}
@@ -118,6 +119,11 @@ int pmfs_map_create(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t index,
 		*is_new = true;
 	} else if (!pmfs_blk_ok(sb, *slot)) {
 		return -EUCLEAN;
+	} else if (*slot & PMFS_PTR_SHARED) {
+		/* copy on write: callers see a new block number */
+		err = pmfs_unshare(tx, pi, slot, fresh);
+		if (err)
+			return err;
 	}
 	*ptr = *slot & ~PMFS_PTR_FLAGS;
 	return 0;
@@ -148,6 +154,8 @@ static int free_leaf_node(struct pmfs_tx *tx, struct pmfs_inode *pi,
 	for (int i = 0; i < PMFS_PTRS_PER_BLOCK; i++) {
 		uint64_t p = node[i] & ~PMFS_PTR_FLAGS;
 
+		if (node[i] & PMFS_PTR_SHARED)
+			return 0;	/* slot by slot: refcounts */
 		if (!p || !pmfs_blk_ok(sb, p))
 			continue;
 		if (!len || p != start + len * PMFS_BLOCK_SIZE) {
@@ -201,7 +209,7 @@ static int trunc_rec(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t *slot,
 	if (pmfs_tx_space(tx) < 4 * FREE_COST + 512)
 		return 0;
 	if (level == 0) {
-		err = pmfs_free_blocks(tx, ptr & ~PMFS_PTR_FLAGS, 1);
+		err = pmfs_block_put(tx, ptr);
 		if (!err)
 			err = clear_slot(tx, slot);
 		if (err)
@@ -269,6 +277,14 @@ static int zero_tail(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t size)
 	ptr = pmfs_map_lookup(tx->sb, pi, size / PMFS_BLOCK_SIZE);
 	if (!ptr)
 		return 0;
+	if (ptr & PMFS_PTR_SHARED) {
+		bool is_new;
+
+		err = pmfs_map_create(tx, pi, size / PMFS_BLOCK_SIZE, &ptr,
+				      &is_new);
+		if (err)
+			return err;
+	}
 	blk = pmfs_ptr(tx->sb, ptr & ~PMFS_PTR_FLAGS);
 	err = pmfs_tx_add(tx, blk + in, PMFS_BLOCK_SIZE - in);
 	if (err)
@@ -457,7 +473,7 @@ int pmfs_get_block(struct pmfs_ii *ii, uint64_t index, int create,
 	ptr = pmfs_map_lookup(sb, pi, index);
 	pthread_rwlock_unlock(&ii->lock);
 	*pmem_off = ptr & ~PMFS_PTR_FLAGS;
-	if (ptr || !create)
+	if (!create || (ptr && !(ptr & PMFS_PTR_SHARED)))
 		return 0;
 	pthread_rwlock_wrlock(&ii->lock);
 	err = pmfs_tx_begin(sb, &tx);

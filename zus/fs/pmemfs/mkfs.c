@@ -2,7 +2,7 @@
 /*
  * mkfs.pmemfs - create a pmemfs filesystem.
  *
- * mkfs.pmemfs [-f] [-q] [-s SIZE] [-i INODES] [-L LABEL] DEVICE
+ * mkfs.pmemfs [-f] [-q] [-R] [-s SIZE] [-i INODES] [-L LABEL] DEVICE
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +18,9 @@ static const char *prog = "mkfs.pmemfs";
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: %s [-f] [-q] [-s SIZE] [-i INODES] [-L LABEL] DEVICE\n"
+	fprintf(f, "Usage: %s [-f] [-q] [-R] [-s SIZE] [-i INODES] [-L LABEL] DEVICE\n"
 		"  -f         overwrite an existing filesystem\n"
+		"  -R         no reflink (no block refcount table)\n"
 		"  -s SIZE    bytes to use (K, M, G, T suffixes); creates or\n"
 		"             extends DEVICE if it is a regular file\n"
 		"  -i INODES  number of inodes (default: one per 16 KiB)\n"
@@ -88,13 +89,16 @@ int main(int argc, char **argv)
 	uint64_t size = 0;
 	int c, r;
 
-	while ((c = getopt(argc, argv, "fqs:i:L:hV")) != -1) {
+	while ((c = getopt(argc, argv, "fqRs:i:L:hV")) != -1) {
 		switch (c) {
 		case 'f':
 			force = true;
 			break;
 		case 'q':
 			quiet = true;
+			break;
+		case 'R':
+			o.no_reflink = true;
 			break;
 		case 's':
 			if (parse_size(optarg, &size) || !size) {

@@ -307,6 +307,8 @@ static int pm_fiemap(struct zus_inode_info *ii, __u64 offset, __u64 len,
 		ext[i].physical = e[i].physical;
 		ext[i].length = e[i].length;
 		ext[i].flags = (e[i].flags & PMFS_EXTENT_LAST) ? ZUFS_FE_LAST : 0;
+		if (e[i].flags & PMFS_EXTENT_SHARED)
+			ext[i].flags |= ZUFS_FE_SHARED;
 	}
 	*count = n;
 	return 0;
@@ -350,6 +352,20 @@ static ssize_t pm_copy_range(struct zus_inode_info *src, __u64 src_off,
 	return n;
 }
 
+static int pm_remap(struct zus_inode_info *src, __u64 src_off,
+		    struct zus_inode_info *dst, __u64 dst_off, __u64 len,
+		    int dedupe, int *same, const struct zufs_time *now)
+{
+	struct pmfs_time t;
+	int err;
+
+	now_set(&t, now);
+	err = pmfs_remap(PII(src), src_off, PII(dst), dst_off, len,
+			 dedupe != 0, same);
+	pmfs_set_now(NULL);
+	return err;
+}
+
 static const struct zus_inode_operations pmemfs_iops = {
 	.getattr	= pm_getattr,
 	.setattr	= pm_setattr,
@@ -369,6 +385,7 @@ static const struct zus_inode_operations pmemfs_iops = {
 	.llseek		= pm_llseek,
 	.fiemap		= pm_fiemap,
 	.copy_range	= pm_copy_range,
+	.remap		= pm_remap,
 	.getxattr	= pm_getxattr,
 	.setxattr	= pm_setxattr,
 	.listxattr	= pm_listxattr,

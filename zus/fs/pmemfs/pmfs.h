@@ -19,6 +19,7 @@
 #ifndef PMFS_H
 #define PMFS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -38,6 +39,7 @@ struct pmfs_mkfs_opts {
 	const char *label;	/* NULL = none */
 	const uint8_t *uuid;	/* NULL = random */
 	uint32_t journal_slots;	/* 0 = automatic */
+	bool no_reflink;	/* no refcount table (INCOMPAT_REFLINK off) */
 };
 
 #define PMFS_MIN_SIZE		(4ULL << 20)
@@ -204,6 +206,7 @@ int pmfs_fallocate(struct pmfs_ii *ii, int mode, uint64_t off, uint64_t len);
 int64_t pmfs_seek(struct pmfs_ii *ii, uint64_t off, int data);
 
 #define PMFS_EXTENT_LAST	(1U << 0)	/* the file's last extent */
+#define PMFS_EXTENT_SHARED	(1U << 1)	/* blocks shared (reflink) */
 struct pmfs_extent {
 	uint64_t logical;	/* bytes in the file */
 	uint64_t physical;	/* byte offset in the pmem region */
@@ -221,6 +224,15 @@ int pmfs_fiemap(struct pmfs_ii *ii, uint64_t off, uint64_t len,
  */
 ssize_t pmfs_copy_range(struct pmfs_ii *src, uint64_t soff,
 			struct pmfs_ii *dst, uint64_t doff, uint64_t len);
+/* FICLONERANGE/FIDEDUPERANGE: share the blocks of [soff, soff + len) of
+ * src at doff of dst (block aligned; len may end at src's EOF, then the
+ * last block is shared whole). dedupe: only if the bytes are equal, else
+ * *same = 0 and nothing changes. dst grows to doff + len. -EOPNOTSUPP
+ * without INCOMPAT_REFLINK.
+ */
+int pmfs_remap(struct pmfs_ii *src, uint64_t soff, struct pmfs_ii *dst,
+	       uint64_t doff, uint64_t len, bool dedupe, int *same);
+
 /* ~~~~ Extended attributes (xattr.c) ~~~~
  * name: the whole name ("user.x"), 1..255 bytes, NUL terminated. Values
  * and the name list as getxattr(2)/listxattr(2): size 0 asks for the

@@ -87,7 +87,12 @@ struct pmfs_super {
 	uint32_t ndevs;			/* entries used in devs[] */
 	uint32_t reserved0;
 	struct pmfs_dev_entry devs[PMFS_MAX_DEVS];
-	uint8_t  reserved[260];
+	/* INCOMPAT_REFLINK: the refcount table, one uint32_t per block of
+	 * the filesystem, between the inode table and data_off; else 0.
+	 */
+	uint64_t refcount_off;
+	uint64_t refcount_blocks;
+	uint8_t  reserved[244];
 	uint32_t csum;			/* crc32c of the bytes before it */
 };
 
@@ -182,7 +187,9 @@ struct pmfs_inode {
 
 /* Block pointer flags (block maps). */
 #define PMFS_PTR_FLAGS		0xfffULL
-#define PMFS_PTR_SHARED		(1ULL << 0)	/* reflink (INCOMPAT_REFLINK) */
+#define PMFS_PTR_SHARED		(1ULL << 0)	/* reflink (INCOMPAT_REFLINK):
+						 * the block may be shared, see
+						 * the refcount table */
 #define PMFS_PTR_UNWRITTEN	(1ULL << 1)	/* reserved: fallocate */
 #define PMFS_PTR_NODE		(1ULL << 0)	/* directory trie: node */
 #define PMFS_PTRS_PER_BLOCK	512

@@ -97,6 +97,7 @@ struct pmfs_sb {
 	struct pmfs_super *ps;
 	struct pmfs_sb_dyn *dyn;
 	struct pmfs_inode *itable;
+	uint32_t *refcnt;		/* INCOMPAT_REFLINK table, else NULL */
 	uint64_t ninodes, nblocks;
 	uint64_t hkey[2];
 
@@ -220,6 +221,11 @@ uint64_t pmfs_map_lookup(struct pmfs_sb *sb, const struct pmfs_inode *pi,
 			 uint64_t index);
 int pmfs_map_create(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t index,
 		    uint64_t *ptr, bool *is_new);
+/* refcount.c: shared blocks (INCOMPAT_REFLINK) */
+int pmfs_block_put(struct pmfs_tx *tx, uint64_t ptr);
+int pmfs_block_share(struct pmfs_tx *tx, uint64_t ptr);
+int pmfs_unshare(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t *slot,
+		 bool fresh);
 /* Free blocks >= keep; returns 1 done, 0 more to do (journal full), <0. */
 int pmfs_map_truncate(struct pmfs_tx *tx, struct pmfs_inode *pi,
 		      uint64_t keep);

@@ -194,15 +194,30 @@ static bool tx_low(const struct pmfs_tx *tx)
 	return pmfs_tx_space(tx) < TX_RESERVE + 4 * STEP_COST;
 }
 
-/* Zero [in, in + n) of file block index if it is allocated (data). */
-static void zero_in_block(struct pmfs_sb *sb, struct pmfs_inode *pi,
-			  uint64_t index, uint32_t in, uint32_t n)
+/* Zero [in, in + n) of file block index if it is allocated (data); a
+ * shared block is copied first.
+ */
+static int zero_in_block(struct pmfs_sb *sb, struct pmfs_inode *pi,
+			 uint64_t index, uint32_t in, uint32_t n)
 {
 	uint64_t ptr = pmfs_map_lookup(sb, pi, index);
 
+	if (ptr & PMFS_PTR_SHARED) {
+		struct pmfs_tx tx;
+		bool is_new;
+		int err = pmfs_tx_begin(sb, &tx);
+
+		if (err)
+			return err;
+		err = pmfs_map_create(&tx, pi, index, &ptr, &is_new);
+		err = pmfs_tx_end(&tx, err);
+		if (err)
+			return err;
+	}
 	if (ptr)
 		pmem_memset_persist((char *)pmfs_ptr(sb, ptr & ~PMFS_PTR_FLAGS) +
 				    in, 0, n);
+	return 0;
 }
 
 /* ~~~~ allocate (default, KEEP_SIZE, ZERO_RANGE) ~~~~ */
@@ -259,6 +274,13 @@ static int alloc_range(struct pmfs_sb *sb, struct pmfs_inode *pi,
 				n++;
 			} else if (zero) {
 				uint64_t bs = i * PMFS_BLOCK_SIZE;
+
+				if (*slot & PMFS_PTR_SHARED) {
+					err = pmfs_unshare(&tx, pi, slot,
+							   false);
+					if (err)
+						break;
+				}
 				uint64_t s = MAX(bs, off);
 				uint64_t e = MIN(bs + PMFS_BLOCK_SIZE, end);
 
@@ -317,7 +339,8 @@ static int punch_rec(struct pmfs_tx *tx, struct pmfs_inode *pi,
 		if (base < s || base + span > e)
 			return 1;	/* the node stays */
 	}
-	err = pmfs_free_blocks(tx, ptr & ~PMFS_PTR_FLAGS, 1);
+	err = level ? pmfs_free_blocks(tx, ptr & ~PMFS_PTR_FLAGS, 1) :
+		      pmfs_block_put(tx, ptr);
 	if (!err)
 		err = set_slot(tx, slot, 0);
 	if (err)
@@ -366,20 +389,24 @@ static int punch_range(struct pmfs_sb *sb, struct pmfs_inode *pi,
 {
 	uint64_t first = DIV_UP(off, PMFS_BLOCK_SIZE);
 	uint64_t last = end / PMFS_BLOCK_SIZE;
+	int err = 0;
 
 	/* the partial blocks at both ends: their bytes in the range */
 	if (off / PMFS_BLOCK_SIZE == (end - 1) / PMFS_BLOCK_SIZE &&
 	    (off % PMFS_BLOCK_SIZE || end % PMFS_BLOCK_SIZE)) {
-		zero_in_block(sb, pi, off / PMFS_BLOCK_SIZE,
-			      off % PMFS_BLOCK_SIZE, (uint32_t)(end - off));
-		return set_size(sb, pi, pi->size);	/* the times */
+		err = zero_in_block(sb, pi, off / PMFS_BLOCK_SIZE,
+				    off % PMFS_BLOCK_SIZE,
+				    (uint32_t)(end - off));
+		return err ? err : set_size(sb, pi, pi->size); /* the times */
 	}
 	if (off % PMFS_BLOCK_SIZE)
-		zero_in_block(sb, pi, off / PMFS_BLOCK_SIZE,
-			      off % PMFS_BLOCK_SIZE,
-			      PMFS_BLOCK_SIZE - off % PMFS_BLOCK_SIZE);
-	if (end % PMFS_BLOCK_SIZE)
-		zero_in_block(sb, pi, last, 0, end % PMFS_BLOCK_SIZE);
+		err = zero_in_block(sb, pi, off / PMFS_BLOCK_SIZE,
+				    off % PMFS_BLOCK_SIZE,
+				    PMFS_BLOCK_SIZE - off % PMFS_BLOCK_SIZE);
+	if (!err && end % PMFS_BLOCK_SIZE)
+		err = zero_in_block(sb, pi, last, 0, end % PMFS_BLOCK_SIZE);
+	if (err)
+		return err;
 	if (first >= last)
 		return set_size(sb, pi, pi->size);
 	return punch_blocks(sb, pi, first, last);
@@ -614,6 +641,13 @@ int64_t pmfs_seek(struct pmfs_ii *ii, uint64_t off, int data)
 	return r;
 }
 
+/* Does the data pointer ptr point at a block others share? */
+static bool is_shared(struct pmfs_sb *sb, uint64_t ptr)
+{
+	return (ptr & PMFS_PTR_SHARED) && sb->refcnt &&
+	       sb->refcnt[(ptr & ~PMFS_PTR_FLAGS) / PMFS_BLOCK_SIZE];
+}
+
 int pmfs_fiemap(struct pmfs_ii *ii, uint64_t off, uint64_t len,
 		struct pmfs_extent *ext, uint32_t max, uint32_t *count)
 {
@@ -631,16 +665,18 @@ int pmfs_fiemap(struct pmfs_ii *ii, uint64_t off, uint64_t len,
 	pthread_rwlock_rdlock(&ii->lock);
 	i = map_next(sb, pi, first, true);
 	while (n < max && i != NONE && i < last) {
-		uint64_t ptr = pmfs_map_lookup(sb, pi, i) & ~PMFS_PTR_FLAGS;
-		uint64_t j = i + 1;
+		uint64_t raw = pmfs_map_lookup(sb, pi, i), j = i + 1;
+		uint64_t ptr = raw & ~PMFS_PTR_FLAGS;
+		bool shared = is_shared(sb, raw);
 
 		while ((pmfs_map_lookup(sb, pi, j) & ~PMFS_PTR_FLAGS) ==
-		       ptr + (j - i) * PMFS_BLOCK_SIZE)
+		       ptr + (j - i) * PMFS_BLOCK_SIZE &&
+		       is_shared(sb, pmfs_map_lookup(sb, pi, j)) == shared)
 			j++;
 		ext[n].logical = i * PMFS_BLOCK_SIZE;
 		ext[n].physical = ptr;
 		ext[n].length = (j - i) * PMFS_BLOCK_SIZE;
-		ext[n].flags = 0;
+		ext[n].flags = shared ? PMFS_EXTENT_SHARED : 0;
 		i = map_next(sb, pi, j, true);
 		if (i == NONE)
 			ext[n].flags |= PMFS_EXTENT_LAST;
@@ -746,5 +782,144 @@ ssize_t pmfs_copy_range(struct pmfs_ii *src, uint64_t soff,
 		pthread_rwlock_unlock(&dst->lock);
 		return err ? err : (ssize_t)done;
 	}
+	return err;
+}
+
+/* ~~~~ reflink: FICLONERANGE, FIDEDUPERANGE ~~~~ */
+
+/* Are the n bytes at file block index of a and of b equal? */
+static bool same_bytes(struct pmfs_sb *sb, const struct pmfs_inode *a,
+		       uint64_t ia, const struct pmfs_inode *b, uint64_t ib,
+		       uint32_t n)
+{
+	static const char zero[PMFS_BLOCK_SIZE];
+	uint64_t pa = pmfs_map_lookup(sb, a, ia) & ~PMFS_PTR_FLAGS;
+	uint64_t pb = pmfs_map_lookup(sb, b, ib) & ~PMFS_PTR_FLAGS;
+
+	if (pa == pb)
+		return true;
+	return !memcmp(pa ? pmfs_ptr(sb, pa) : zero,
+		       pb ? pmfs_ptr(sb, pb) : zero, n);
+}
+
+/* Share file block si of src at block di of dst (a hole: punch it). */
+static int remap_block(struct pmfs_tx *tx, struct pmfs_inode *spi,
+		       uint64_t si, struct pmfs_inode *dpi, uint64_t di)
+{
+	struct pmfs_sb *sb = tx->sb;
+	uint64_t *dslot, *sslot, sptr, old;
+	int err;
+
+	sptr = pmfs_map_lookup(sb, spi, si);
+	if (!sptr) {
+		err = map_slot(tx, dpi, di, false, &dslot);
+		if (err || !dslot || !*dslot)
+			return err;
+		old = *dslot;
+		err = set_slot(tx, dslot, 0);
+		if (!err)
+			err = pmfs_block_put(tx, old);
+		if (!err && dpi->blocks)
+			dpi->blocks--;
+		return err;
+	}
+	/* the destination first: growing its tree may move src's root */
+	err = map_slot(tx, dpi, di, true, &dslot);
+	if (err)
+		return err;
+	err = map_slot(tx, spi, si, false, &sslot);
+	if (err)
+		return err;
+	if (!sslot || !*sslot)
+		return -EUCLEAN;
+	sptr = *sslot;
+	old = *dslot;
+	if ((old & ~PMFS_PTR_FLAGS) == (sptr & ~PMFS_PTR_FLAGS))
+		return 0;	/* already the same block */
+	err = pmfs_block_share(tx, sptr);
+	if (!err && !(sptr & PMFS_PTR_SHARED))
+		err = set_slot(tx, sslot, sptr | PMFS_PTR_SHARED);
+	if (!err)
+		err = set_slot(tx, dslot, (sptr & ~PMFS_PTR_FLAGS) |
+				   PMFS_PTR_SHARED);
+	if (!err && old)
+		err = pmfs_block_put(tx, old);
+	if (!err && !old)
+		dpi->blocks++;
+	return err;
+}
+
+int pmfs_remap(struct pmfs_ii *src, uint64_t soff, struct pmfs_ii *dst,
+	       uint64_t doff, uint64_t len, bool dedupe, int *same)
+{
+	struct pmfs_sb *sb = dst->sb;
+	struct pmfs_inode *spi = src->pi, *dpi = dst->pi;
+	uint64_t si = soff / PMFS_BLOCK_SIZE, di = doff / PMFS_BLOCK_SIZE;
+	uint64_t nb = DIV_UP(len, PMFS_BLOCK_SIZE), i = 0;
+	int err = 0;
+
+	*same = 1;
+	if (S_ISDIR(spi->mode) || S_ISDIR(dpi->mode))
+		return -EISDIR;
+	if (!S_ISREG(spi->mode) || !S_ISREG(dpi->mode) || src->sb != sb ||
+	    (soff | doff) % PMFS_BLOCK_SIZE)
+		return -EINVAL;
+	if (!sb->refcnt)
+		return -EOPNOTSUPP;
+	if (sb->rdonly)
+		return -EROFS;
+	if (doff >= PMFS_MAX_FILE_SIZE || len > PMFS_MAX_FILE_SIZE - doff ||
+	    soff >= PMFS_MAX_FILE_SIZE || len > PMFS_MAX_FILE_SIZE - soff)
+		return -EFBIG;
+	if (src == dst && si < di + nb && di < si + nb)
+		return -EINVAL;
+	if (!len)
+		return 0;
+	pmfs_lock2(src, dst);
+	if (spi->height > PMFS_MAX_HEIGHT || dpi->height > PMFS_MAX_HEIGHT) {
+		err = -EUCLEAN;
+		goto out;
+	}
+	/* a partial last block only at src's EOF (the kernel checked) */
+	if (len % PMFS_BLOCK_SIZE && soff + len != spi->size) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (dedupe) {
+		for (uint64_t j = 0; j < nb; j++) {
+			uint32_t n = (uint32_t)MIN(len - j * PMFS_BLOCK_SIZE,
+						   PMFS_BLOCK_SIZE);
+
+			if (!same_bytes(sb, spi, si + j, dpi, di + j, n)) {
+				*same = 0;
+				goto out;
+			}
+		}
+	}
+	while (i < nb) {
+		struct pmfs_tx tx;
+
+		err = pmfs_tx_begin(sb, &tx);
+		if (err)
+			break;
+		err = pmfs_tx_add_inode(&tx, dpi);
+		while (!err && i < nb && !tx_low(&tx)) {
+			err = remap_block(&tx, spi, si + i, dpi, di + i);
+			if (!err)
+				i++;
+		}
+		if (!err && i == nb && doff + len > dpi->size)
+			dpi->size = doff + len;
+		if (!err && !dpi->root)
+			dpi->height = 0;
+		if (!err && !dedupe)
+			stamp(dpi);
+		err = pmfs_tx_end(&tx, err);
+		if (err)
+			break;
+		pmfs_crash_point("remap: between transactions");
+	}
+out:
+	pmfs_unlock2(src, dst);
 	return err;
 }

@@ -67,12 +67,13 @@ int pmfs_probe(const void *base, uint64_t size)
 
 struct geom {
 	uint64_t nblocks, ninodes, journal_off, ibitmap_off, bbitmap_off,
-		 itable_off, data_off, itable_blocks;
+		 itable_off, data_off, itable_blocks, refcount_off,
+		 refcount_blocks;
 	uint32_t slots, slot_size, ibm_blocks, bbm_blocks;
 };
 
 static void compute_geom(struct geom *g, uint64_t size, uint64_t ninodes,
-			 uint32_t slots, uint32_t slot_size)
+			 uint32_t slots, uint32_t slot_size, bool reflink)
 {
 	g->nblocks = size / PMFS_BLOCK_SIZE;
 	g->ninodes = ninodes;
@@ -87,7 +88,15 @@ static void compute_geom(struct geom *g, uint64_t size, uint64_t ninodes,
 			 (uint64_t)g->ibm_blocks * PMFS_BLOCK_SIZE;
 	g->itable_off = g->bbitmap_off +
 			(uint64_t)g->bbm_blocks * PMFS_BLOCK_SIZE;
+	g->refcount_off = 0;
+	g->refcount_blocks = 0;
 	g->data_off = g->itable_off + g->itable_blocks * PMFS_BLOCK_SIZE;
+	if (reflink) {
+		g->refcount_off = g->data_off;
+		g->refcount_blocks = DIV_UP(g->nblocks * sizeof(uint32_t),
+					    PMFS_BLOCK_SIZE);
+		g->data_off += g->refcount_blocks * PMFS_BLOCK_SIZE;
+	}
 }
 
 int pmfs_super_validate(const struct pmfs_super *ps, uint64_t region_size,
@@ -151,7 +160,8 @@ int pmfs_super_validate(const struct pmfs_super *ps, uint64_t region_size,
 		return -EUCLEAN;
 	}
 	compute_geom(&g, ps->size, ps->ninodes, ps->journal_slots,
-		     ps->journal_slot_size);
+		     ps->journal_slot_size,
+		     ps->feature_incompat & PMFS_FEATURE_INCOMPAT_REFLINK);
 	if (g.nblocks != ps->nblocks || g.journal_off != ps->journal_off ||
 	    g.ibitmap_off != ps->ibitmap_off ||
 	    g.bbitmap_off != ps->bbitmap_off ||
@@ -159,6 +169,8 @@ int pmfs_super_validate(const struct pmfs_super *ps, uint64_t region_size,
 	    g.ibm_blocks != ps->ibitmap_blocks ||
 	    g.bbm_blocks != ps->bbitmap_blocks ||
 	    g.itable_blocks != ps->itable_blocks ||
+	    g.refcount_off != ps->refcount_off ||
+	    g.refcount_blocks != ps->refcount_blocks ||
 	    g.data_off >= ps->size) {
 		seterr(err, errlen, "superblock layout is inconsistent: run "
 		       "fsck.pmemfs");
@@ -209,7 +221,7 @@ int pmfs_format(void *base, uint64_t region_size, int is_pmem,
 		seterr(err, errlen, "too many journal slots (at most 1024)");
 		return -EINVAL;
 	}
-	compute_geom(&g, size, ninodes, slots, PMFS_JSLOT_SIZE);
+	compute_geom(&g, size, ninodes, slots, PMFS_JSLOT_SIZE, !o->no_reflink);
 	if (g.data_off / PMFS_BLOCK_SIZE + 64 > g.nblocks) {
 		seterr(err, errlen, "device too small for %llu inodes",
 		       (unsigned long long)ninodes - 2);
@@ -265,6 +277,8 @@ int pmfs_format(void *base, uint64_t region_size, int is_pmem,
 	ps.version_minor = PMFS_VERSION_MINOR;
 	ps.feature_compat = PMFS_FEATURE_COMPAT_DIR_INDEX;
 	ps.feature_ro_compat = PMFS_FEATURE_RO_COMPAT_XATTR;
+	if (g.refcount_blocks)
+		ps.feature_incompat |= PMFS_FEATURE_INCOMPAT_REFLINK;
 	ps.block_size = PMFS_BLOCK_SIZE;
 	if (o->uuid)
 		memcpy(ps.uuid, o->uuid, 16);
@@ -280,6 +294,8 @@ int pmfs_format(void *base, uint64_t region_size, int is_pmem,
 	ps.bbitmap_off = g.bbitmap_off;
 	ps.itable_off = g.itable_off;
 	ps.data_off = g.data_off;
+	ps.refcount_off = g.refcount_off;
+	ps.refcount_blocks = g.refcount_blocks;
 	ps.journal_slots = slots;
 	ps.journal_slot_size = PMFS_JSLOT_SIZE;
 	ps.ibitmap_blocks = g.ibm_blocks;
@@ -359,6 +375,8 @@ int pmfs_mount(void *base, uint64_t region_size, int is_pmem, unsigned flags,
 	sb->ps = ps;
 	sb->dyn = pmfs_ptr(sb, PMFS_DYN_BLOCK * PMFS_BLOCK_SIZE);
 	sb->itable = pmfs_ptr(sb, ps->itable_off);
+	if (ps->feature_incompat & PMFS_FEATURE_INCOMPAT_REFLINK)
+		sb->refcnt = pmfs_ptr(sb, ps->refcount_off);
 	sb->ninodes = ps->ninodes;
 	sb->nblocks = ps->nblocks;
 	sb->hkey[0] = ps->hash_seed[0];

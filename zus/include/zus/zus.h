@@ -344,6 +344,13 @@ struct zus_inode_operations {
 	ssize_t (*copy_range)(struct zus_inode_info *src, __u64 src_off,
 			      struct zus_inode_info *dst, __u64 dst_off,
 			      __u64 len, const struct zufs_time *now);
+	/* FICLONERANGE/FIDEDUPERANGE (zus_api.h, CLONE): share the blocks
+	 * of [src_off, src_off + len) of src at dst_off of dst; dedupe:
+	 * only if equal, else *same = 0. 0 or -errno.
+	 */
+	int (*remap)(struct zus_inode_info *src, __u64 src_off,
+		     struct zus_inode_info *dst, __u64 dst_off, __u64 len,
+		     int dedupe, int *same, const struct zufs_time *now);
 	int (*fsync)(struct zus_inode_info *ii, __u64 start, __u64 end,
 		     int datasync);
 	/* ~~ extended attributes (ZUFS_CAP_XATTR; NULL: -EOPNOTSUPP) ~~

@@ -34,6 +34,9 @@ SB_NAMES = ("magic version_major version_minor feature_compat "
 INODE_SIZE = 256
 INODE_CSUM_LEN = 236
 SB_MAGIC = 0x53464d5053465a55
+SB_REFCOUNT_OFF = 760
+INODE_ROOT_OFF = 112
+INODE_HEIGHT_OFF = 44
 
 
 def _crc_table():

@@ -23,6 +23,7 @@ static const struct {
 	{ "space_fallocate_seek_fiemap", t_space },
 	{ "space_crash_points", t_space_crash },
 	{ "xattr", t_xattr },
+	{ "reflink", t_reflink },
 	{ "enospc_no_leaks", t_enospc },
 	{ "bigdir_100k", t_bigdir },
 	{ "random_ops_vs_model", t_model },

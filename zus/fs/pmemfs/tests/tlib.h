@@ -100,5 +100,6 @@ void t_emlink(void);
 void t_space(void);
 void t_space_crash(void);
 void t_xattr(void);
+void t_reflink(void);
 
 #endif
