@@ -93,7 +93,7 @@
 extern "C" {
 #endif
 
-#define ZUS_PLUGIN_API_VERSION	2	/* 2: namespace and data operations */
+#define ZUS_PLUGIN_API_VERSION	3	/* 3: space, fast IO, xattr operations */
 
 #define zus_container_of(ptr, type, member) \
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
