@@ -147,4 +147,12 @@ static inline void zuf_bdev_close(struct zuf_bdev *zb, bool rdonly)
 	.fileattr_get	= zuf_fileattr_get, \
 	.fileattr_set	= zuf_fileattr_set
 
+/* ~~~~ MAP_SYNC: fop_flags (6.11+) or mmap_supported_flags ~~~~ */
+#if defined(HAVE_FOP_MMAP_SYNC)
+#define ZUF_FOPS_MAP_SYNC	.fop_flags = FOP_MMAP_SYNC
+#elif defined(HAVE_MMAP_SUPPORTED_FLAGS)
+#include <linux/mman.h>
+#define ZUF_FOPS_MAP_SYNC	.mmap_supported_flags = MAP_SYNC
+#endif
+
 #endif /* __ZUF_COMPAT_H__ */

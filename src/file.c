@@ -12,6 +12,7 @@
 
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 
@@ -174,6 +175,21 @@ static ssize_t zuf_rw(struct kiocb *kiocb, struct iov_iter *iter, bool write)
 	return done ?: ret;
 }
 
+/* The fast path when the plugin takes it, else READ/WRITE. */
+static ssize_t zuf_do_rw(struct kiocb *kiocb, struct iov_iter *iter,
+			 bool write)
+{
+	struct inode *inode = file_inode(kiocb->ki_filp);
+	ssize_t ret;
+
+	if (zuf_fastio(inode)) {
+		ret = zuf_fast_rw(kiocb, iter, write);
+		if (ret != -EOPNOTSUPP)
+			return ret;
+	}
+	return zuf_rw(kiocb, iter, write);
+}
+
 static ssize_t zuf_read_iter(struct kiocb *kiocb, struct iov_iter *to)
 {
 	struct inode *inode = file_inode(kiocb->ki_filp);
@@ -181,8 +197,13 @@ static ssize_t zuf_read_iter(struct kiocb *kiocb, struct iov_iter *to)
 
 	if (!iov_iter_count(to))
 		return 0;
-	inode_lock_shared(inode);
-	ret = zuf_rw(kiocb, to, false);
+	if (kiocb->ki_flags & IOCB_NOWAIT) {
+		if (!inode_trylock_shared(inode))
+			return -EAGAIN;
+	} else {
+		inode_lock_shared(inode);
+	}
+	ret = zuf_do_rw(kiocb, to, false);
 	inode_unlock_shared(inode);
 	return ret;
 }
@@ -192,25 +213,32 @@ static ssize_t zuf_write_iter(struct kiocb *kiocb, struct iov_iter *from)
 	struct inode *inode = file_inode(kiocb->ki_filp);
 	ssize_t ret;
 
-	inode_lock(inode);
+	if (kiocb->ki_flags & IOCB_NOWAIT) {
+		if (!inode_trylock(inode))
+			return -EAGAIN;
+	} else {
+		inode_lock(inode);
+	}
 	ret = generic_write_checks(kiocb, from);	/* O_APPEND, limits */
 	if (ret <= 0)
 		goto out;
 	ret = file_remove_privs(kiocb->ki_filp);
 	if (ret)
 		goto out;
-	ret = zuf_rw(kiocb, from, true);
+	ret = zuf_do_rw(kiocb, from, true);
 out:
 	inode_unlock(inode);
 	if (ret > 0)
-		ret = generic_write_sync(kiocb, ret);
+		ret = generic_write_sync(kiocb, ret);	/* O_SYNC, RWF_DSYNC */
 	return ret;
 }
 
 static int zuf_file_open(struct inode *inode, struct file *file)
 {
-	/* No page cache: direct IO is what every IO already is. */
-	file->f_mode |= FMODE_CAN_ODIRECT;
+	/* No page cache: direct IO is what every IO already is. RWF_NOWAIT
+	 * gives EAGAIN instead of waiting for the inode lock.
+	 */
+	file->f_mode |= FMODE_CAN_ODIRECT | FMODE_NOWAIT;
 	return generic_file_open(inode, file);
 }
 
@@ -222,7 +250,9 @@ const struct file_operations zuf_file_fops = {
 	.remap_file_range = zuf_remap_file_range,
 	.read_iter	= zuf_read_iter,
 	.write_iter	= zuf_write_iter,
-	.fsync		= noop_fsync,	/* writes are durable at reply */
+	.fsync		= zuf_fsync,
+	.mmap		= zuf_file_mmap,
+	ZUF_FOPS_MAP_SYNC,
 	.unlocked_ioctl	= zuf_app_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };

@@ -226,16 +226,27 @@ int zuf_setattr(zuf_idmap_t *idmap, struct dentry *dentry,
 		    ((v & ATTR_MTIME) ? ZUFS_ATTR_MTIME : 0) |
 		    ((v & ATTR_CTIME) ? ZUFS_ATTR_CTIME : 0);
 
+	/* No DAX fault maps a block while its size changes; mappings past
+	 * the new end go before the server frees the blocks.
+	 */
+	if (v & ATTR_SIZE) {
+		filemap_invalidate_lock(inode->i_mapping);
+		if (iattr->ia_size < old.size)
+			zuf_dax_truncate(inode, iattr->ia_size);
+	}
 	err = zuf_dispatch_op(inode->i_sb, &zsa->hdr, ZUFS_OP_SETATTR,
 			      sizeof(*zsa),
 			      offsetof(struct zufs_ioc_setattr, attr),
 			      NULL, 0, false);
+	if (v & ATTR_SIZE) {
+		if (!err)
+			truncate_pagecache(inode, iattr->ia_size);
+		filemap_invalidate_unlock(inode->i_mapping);
+	}
 	if (err) {
 		zuf_update_attr(inode, &old);
 		goto out;
 	}
-	if (v & ATTR_SIZE)
-		truncate_pagecache(inode, iattr->ia_size);
 	err = zuf_update_attr(inode, &zsa->attr);
 	if (!err && (v & ATTR_MODE))
 		err = zuf_acl_chmod(idmap, dentry);

@@ -35,6 +35,11 @@ struct zuf_pmem {
 	bool owns_bdev;
 	struct list_head files;		/* zuf_pmem_file mapping it */
 	spinlock_t files_lock;
+	struct super_block *sb;		/* mounts: until unregistered */
+	bool no_fastio;			/* the plugin answers READ/WRITE */
+	spinlock_t puts_lock;		/* queued puts (dataio.c) */
+	u32 nputs;
+	struct zufs_put puts[ZUFS_PUTS_MAX];
 };
 
 struct zuf_pmem_file {
@@ -68,6 +73,7 @@ static struct zuf_pmem *zuf_pmem_alloc(struct block_device *bdev,
 	init_rwsem(&pm->sem);
 	INIT_LIST_HEAD(&pm->files);
 	spin_lock_init(&pm->files_lock);
+	spin_lock_init(&pm->puts_lock);
 	pm->holder = holder;
 	pm->rdonly = rdonly;
 	pm->dax = fs_dax_get_by_bdev(bdev, &pm->start_off, holder, NULL);
@@ -117,6 +123,7 @@ struct zuf_pmem *zuf_pmem_register(struct super_block *sb, u32 *id)
 		return ERR_PTR(ret);
 	}
 	pm->id = ret;
+	pm->sb = sb;
 	*id = ret;
 	return pm;
 }
@@ -125,6 +132,7 @@ void zuf_pmem_unregister(struct zuf_pmem *pm)
 {
 	mutex_lock(&zuf_pmem_mutex);
 	idr_remove(&zuf_pmem_idr, pm->id);
+	pm->sb = NULL;
 	mutex_unlock(&zuf_pmem_mutex);
 	zuf_pmem_kill(pm);
 	kref_put(&pm->kref, zuf_pmem_free);
@@ -133,6 +141,58 @@ void zuf_pmem_unregister(struct zuf_pmem *pm)
 u64 zuf_pmem_size(struct zuf_pmem *pm)
 {
 	return pm->size;
+}
+
+/*
+ * The kernel address (and pfn) of the block at byte @off of the device;
+ * the caller holds dax_read_lock() while it uses them.
+ */
+int zuf_pmem_kaddr(struct zuf_pmem *pm, u64 off, void **kaddr, pfn_t *pfn)
+{
+	pfn_t pf;
+
+	if (off >= pm->size || !PAGE_ALIGNED(off))
+		return -EIO;
+	if (dax_direct_access(pm->dax, (pm->start_off + off) >> PAGE_SHIFT, 1,
+			      DAX_ACCESS, kaddr, &pf) != 1)
+		return -EIO;
+	if (pfn)
+		*pfn = pf;
+	return 0;
+}
+
+bool zuf_pmem_fastio(struct zuf_pmem *pm)
+{
+	return !READ_ONCE(pm->no_fastio);
+}
+
+void zuf_pmem_no_fastio(struct zuf_pmem *pm)
+{
+	WRITE_ONCE(pm->no_fastio, true);
+}
+
+/* The queued puts, emptied into @puts (ZUFS_PUTS_MAX entries). */
+void zuf_pmem_puts_take(struct zuf_pmem *pm, struct zufs_put *puts, u32 *n)
+{
+	spin_lock(&pm->puts_lock);
+	*n = pm->nputs;
+	memcpy(puts, pm->puts, pm->nputs * sizeof(*puts));
+	pm->nputs = 0;
+	spin_unlock(&pm->puts_lock);
+}
+
+/* Queue a put; false when the queue is full (send it now). */
+bool zuf_pmem_puts_add(struct zuf_pmem *pm, const struct zufs_put *p)
+{
+	bool ok = false;
+
+	spin_lock(&pm->puts_lock);
+	if (pm->nputs < ZUFS_PUTS_MAX) {
+		pm->puts[pm->nputs++] = *p;
+		ok = true;
+	}
+	spin_unlock(&pm->puts_lock);
+	return ok;
 }
 
 /* ~~~~ the special files ~~~~ */
@@ -248,6 +308,13 @@ void zuf_pmem_release(struct file *file)
 	spin_unlock(&pm->files_lock);
 	if (pf->sf.type == ZUF_SF_PRIVATE)
 		zuf_pmem_kill(pm);
+	/* The server let go of a mounted device: it unmounts or it died.
+	 * Either way applications must not keep its pmem mapped.
+	 */
+	mutex_lock(&zuf_pmem_mutex);
+	if (pf->sf.type == ZUF_SF_PMEM && pm->sb)
+		zuf_dax_kill_mappings(pm->sb);
+	mutex_unlock(&zuf_pmem_mutex);
 	kref_put(&pm->kref, zuf_pmem_free);
 	kfree(pf);
 }

@@ -117,6 +117,7 @@ static const struct super_operations zuf_sops = {
 	.evict_inode	= zuf_evict_inode,
 	.put_super	= zuf_put_super,
 	.statfs		= zuf_statfs,
+	.sync_fs	= zuf_sync_fs,
 	.show_options	= zuf_show_options,
 };
 

@@ -33,6 +33,7 @@
 #include <linux/pid.h>
 #include <linux/llist.h>
 #include <linux/workqueue.h>
+#include <linux/pfn_t.h>
 
 #include "compat.h"
 #include "zus_api.h"
@@ -251,6 +252,15 @@ extern const struct file_operations zuf_dir_fops;
 /* file.c */
 extern const struct file_operations zuf_file_fops;
 
+/* dataio.c */
+bool zuf_fastio(struct inode *inode);
+ssize_t zuf_fast_rw(struct kiocb *kiocb, struct iov_iter *iter, bool write);
+int zuf_fsync(struct file *file, loff_t start, loff_t end, int datasync);
+int zuf_sync_fs(struct super_block *sb, int wait);
+int zuf_file_mmap(struct file *file, struct vm_area_struct *vma);
+void zuf_dax_truncate(struct inode *inode, loff_t size);
+void zuf_dax_kill_mappings(struct super_block *sb);
+
 /* space.c */
 struct fiemap_extent_info;
 long zuf_fallocate(struct file *file, int mode, loff_t offset, loff_t len);
@@ -269,6 +279,11 @@ struct zuf_pmem;
 struct zuf_pmem *zuf_pmem_register(struct super_block *sb, u32 *id);
 void zuf_pmem_unregister(struct zuf_pmem *pm);
 u64 zuf_pmem_size(struct zuf_pmem *pm);
+int zuf_pmem_kaddr(struct zuf_pmem *pm, u64 off, void **kaddr, pfn_t *pfn);
+bool zuf_pmem_fastio(struct zuf_pmem *pm);
+void zuf_pmem_no_fastio(struct zuf_pmem *pm);
+void zuf_pmem_puts_take(struct zuf_pmem *pm, struct zufs_put *puts, u32 *n);
+bool zuf_pmem_puts_add(struct zuf_pmem *pm, const struct zufs_put *p);
 long zuf_pmem_grab(struct file *file, void __user *parg);
 long zuf_pmem_private_mount(struct file *file, void __user *parg);
 void zuf_pmem_release(struct file *file);

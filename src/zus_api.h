@@ -204,6 +204,9 @@ enum e_zufs_operation {
 
 	/* 1.3, ZUFS_CAP_FASTIO and ZUFS_CAP_SYNC: 0x0402-0x040f */
 	/* @@FASTIO-OPS@@ */
+	ZUFS_OP_GET_BLOCK	= 0x0402,	/* struct zufs_ioc_get_block */
+	ZUFS_OP_PUT_BLOCK	= 0x0403,	/* struct zufs_ioc_put_block */
+	ZUFS_OP_FSYNC		= 0x0404,	/* struct zufs_ioc_fsync */
 
 	/* 1.3, ZUFS_CAP_SPACE: 0x0410-0x041f */
 	ZUFS_OP_FALLOCATE	= 0x0410,	/* struct zufs_ioc_fallocate */
@@ -604,6 +607,92 @@ struct zufs_ioc_io {
 
 /* ~~~~ Fast IO, DAX and sync (1.3, ZUFS_CAP_FASTIO, ZUFS_CAP_SYNC) ~~~~ */
 /* @@FASTIO-STRUCTS@@ */
+/*
+ * The fast path: instead of READ/WRITE through the window, the kernel asks
+ * the server where the blocks of a range are on the t1 device (the pmem
+ * the mount was given, see ZU_IOC_GRAB_PMEM) and copies between the
+ * application and pmem itself (writes with non-temporal stores and a
+ * fence). A plugin opts in by answering GET_BLOCK; -EOPNOTSUPP makes the
+ * kernel use READ/WRITE for that mount.
+ *
+ * Puts: blocks a GET_BLOCK returned stay the server's concern (e.g. held
+ * against copy-on-write or freeing) until the kernel puts them. A put does
+ * not cost a round trip: the kernel queues it and the next GET_BLOCK,
+ * PUT_BLOCK or FSYNC of that superblock carries the queued puts in its
+ * `puts` array (the server handles them first). A GET_BLOCK reply with
+ * ZUFS_GB_PUT_NOW makes the kernel send PUT_BLOCK as soon as its copy is
+ * done. A put's `done` is the number of bytes the kernel actually copied
+ * (a write that faulted half way is short).
+ */
+#define ZUFS_PUTS_MAX		8	/* puts one request carries */
+
+struct zufs_put {
+	__u64 zus_ii;		/* 0: an empty slot */
+	__u64 index;		/* first block (file offset / block size) */
+	__u32 count;		/* blocks */
+	__u32 flags;		/* ZUFS_GB_WRITE if they were got for writing */
+	__u64 done;		/* bytes the kernel copied */
+};
+
+/* GET_BLOCK: hdr.offset (file byte offset) and hdr.len (bytes, > 0) name
+ * the range; the server answers for the blocks from hdr.offset / block
+ * size on, at most ZUFS_GB_MAX and at most what the range touches, in
+ * bns[]: the byte offset of the block on the t1 device (block aligned,
+ * inside the device), or 0 for a hole (reads only). ZUFS_GB_WRITE
+ * allocates holes (zero filled; shared blocks are copied first) and,
+ * unless ZUFS_GB_MMAP, sets size = max(size, end of the range covered)
+ * and stamps mtime/ctime with `now`: the new blocks and the metadata are
+ * durable when the reply is sent. ZUFS_GB_MMAP: a page fault (no size
+ * change; a write fault stamps mtime/ctime). Out: nr (1..ZUFS_GB_MAX),
+ * ret_flags (ZUFS_GB_NEW: at least one block was allocated or moved, so
+ * mappings of the range must be dropped; ZUFS_GB_PUT_NOW), attr.
+ */
+#define ZUFS_GB_MAX		128
+
+#define ZUFS_GB_WRITE		(1U << 0)
+#define ZUFS_GB_MMAP		(1U << 1)
+/* ret_flags */
+#define ZUFS_GB_NEW		(1U << 0)
+#define ZUFS_GB_PUT_NOW		(1U << 1)
+
+struct zufs_ioc_get_block {
+	struct zufs_ioc_hdr hdr;
+	__u64 zus_ii;
+	__u32 flags;		/* ZUFS_GB_* */
+	__u32 nputs;		/* valid entries in puts */
+	struct zufs_time now;
+	struct zufs_put puts[ZUFS_PUTS_MAX];
+	/* out */
+	__u32 nr;
+	__u32 ret_flags;
+	struct zufs_attr attr;
+	__u64 bns[ZUFS_GB_MAX];
+};
+
+/* PUT_BLOCK: only the carried puts (the reply is hdr only). */
+struct zufs_ioc_put_block {
+	struct zufs_ioc_hdr hdr;
+	__u32 nputs;
+	__u32 reserved;
+	struct zufs_put puts[ZUFS_PUTS_MAX];
+};
+
+/* FSYNC: make the data and metadata of [hdr.offset, hdr.offset + hdr.len)
+ * of zus_ii durable (hdr.len 0: to the end). ZUFS_FSYNC_DATASYNC: the
+ * metadata needed to read the data back is enough. ZUFS_FSYNC_FS: syncfs
+ * of the whole superblock (zus_ii names any inode of it, e.g. the root).
+ * Carries queued puts like GET_BLOCK.
+ */
+#define ZUFS_FSYNC_DATASYNC	(1U << 0)
+#define ZUFS_FSYNC_FS		(1U << 1)
+
+struct zufs_ioc_fsync {
+	struct zufs_ioc_hdr hdr;
+	__u64 zus_ii;
+	__u32 flags;		/* ZUFS_FSYNC_* */
+	__u32 nputs;
+	struct zufs_put puts[ZUFS_PUTS_MAX];
+};
 
 /* ~~~~ Space (1.3, ZUFS_CAP_SPACE) ~~~~ */
 /* FALLOCATE: the range is [hdr.offset, hdr.offset + hdr.len), mode the
@@ -886,6 +975,13 @@ ZUFS_PIN_SIZE(zufs_ioc_evict_inode, 64);
 ZUFS_PIN_SIZE(zufs_ioc_io, 208);
 ZUFS_PIN_OFF(zufs_ioc_io, done, 80);
 /* @@FASTIO-PINS@@ */
+ZUFS_PIN_SIZE(zufs_put, 32);
+ZUFS_PIN_SIZE(zufs_ioc_get_block, 1488);
+ZUFS_PIN_OFF(zufs_ioc_get_block, puts, 80);
+ZUFS_PIN_OFF(zufs_ioc_get_block, nr, 336);
+ZUFS_PIN_OFF(zufs_ioc_get_block, bns, 464);
+ZUFS_PIN_SIZE(zufs_ioc_put_block, 312);
+ZUFS_PIN_SIZE(zufs_ioc_fsync, 320);
 ZUFS_PIN_SIZE(zufs_ioc_fallocate, 200);
 ZUFS_PIN_OFF(zufs_ioc_fallocate, attr, 80);
 ZUFS_PIN_SIZE(zufs_ioc_seek, 72);

@@ -900,6 +900,8 @@ static __u64 ns_req_handle(const struct zufs_ioc_hdr *hdr)
 		return ((const struct zufs_ioc_setattr *)hdr)->zus_ii;
 	case ZUFS_OP_EVICT_INODE:
 		return ((const struct zufs_ioc_evict_inode *)hdr)->zus_ii;
+	case ZUFS_OP_PUT_BLOCK:
+		return ((const struct zufs_ioc_put_block *)hdr)->puts[0].zus_ii;
 	default:	/* READ, WRITE */
 		return ((const struct zufs_ioc_io *)hdr)->zus_ii;
 	}
@@ -927,12 +929,19 @@ static size_t ns_req_size(__u32 op)
 	case ZUFS_OP_GETXATTR:
 	case ZUFS_OP_SETXATTR:
 	case ZUFS_OP_LISTXATTR:	  return sizeof(struct zufs_ioc_xattr);
+	case ZUFS_OP_GET_BLOCK:	  return sizeof(struct zufs_ioc_get_block);
+	case ZUFS_OP_PUT_BLOCK:	  return sizeof(struct zufs_ioc_put_block);
+	case ZUFS_OP_FSYNC:	  return sizeof(struct zufs_ioc_fsync);
 	}
 	return 0;
 }
 
 static __u64 ns_op_cap(__u32 op)
 {
+	if (op == ZUFS_OP_GET_BLOCK || op == ZUFS_OP_PUT_BLOCK)
+		return ZUFS_CAP_FASTIO;
+	if (op == ZUFS_OP_FSYNC)
+		return ZUFS_CAP_SYNC;
 	if (op >= ZUFS_OP_FALLOCATE && op <= ZUFS_OP_CLONE)
 		return ZUFS_CAP_SPACE;
 	if (op >= ZUFS_OP_GETXATTR && op <= ZUFS_OP_LISTXATTR)
@@ -993,6 +1002,10 @@ int zus_ns_dispatch(struct zus_server *s, struct zus_zt *zt,
 	case ZUFS_OP_SETXATTR:
 	case ZUFS_OP_LISTXATTR:
 		return zus_xattr_dispatch(zt, hdr);
+	case ZUFS_OP_GET_BLOCK:
+	case ZUFS_OP_PUT_BLOCK:
+	case ZUFS_OP_FSYNC:
+		return zus_dataio_dispatch(zt, hdr);
 	default:
 		return ns_io(nsb, zt, (void *)hdr, true);
 	}

@@ -34,4 +34,10 @@ ZUS_HIDDEN int zus_space_dispatch(struct zus_zt *zt, struct zufs_ioc_hdr *hdr);
  */
 ZUS_HIDDEN int zus_xattr_dispatch(struct zus_zt *zt, struct zufs_ioc_hdr *hdr);
 
+/* dataio.c: GET_BLOCK, PUT_BLOCK (ZUFS_CAP_FASTIO), FSYNC (ZUFS_CAP_SYNC;
+ * lengths checked).
+ */
+ZUS_HIDDEN int zus_dataio_dispatch(struct zus_zt *zt,
+				   struct zufs_ioc_hdr *hdr);
+
 #endif /* ZUS_NS_H */

@@ -490,6 +490,105 @@ int pmfs_get_block(struct pmfs_ii *ii, uint64_t index, int create,
 	return err;
 }
 
+/* Map up to n blocks from index on in one transaction (see below). */
+static int get_blocks_tx(struct pmfs_ii *ii, uint64_t index, uint32_t n,
+			 uint64_t end, unsigned flags, uint64_t *offs,
+			 unsigned *ret_flags)
+{
+	struct pmfs_sb *sb = ii->sb;
+	struct pmfs_inode *pi = ii->pi;
+	struct pmfs_tx tx;
+	uint32_t i;
+	int err = pmfs_tx_begin(sb, &tx);
+
+	if (err)
+		return err;
+	for (i = 0; i < n && !err; i++) {
+		uint64_t old = pmfs_map_lookup(sb, pi, index + i) &
+			       ~PMFS_PTR_FLAGS, ptr;
+		bool is_new;
+
+		err = pmfs_map_create(&tx, pi, index + i, &ptr, &is_new);
+		if (err)
+			break;
+		/* The kernel copies the data after we answer: a crash in
+		 * between must show zeros, never old contents of the block.
+		 */
+		if (!old)
+			pmem_memset_nodrain(pmfs_ptr(sb, ptr), 0,
+					    PMFS_BLOCK_SIZE);
+		if (ptr != old)
+			*ret_flags |= PMFS_GB_NEW;
+		offs[i] = ptr;
+	}
+	if (!err) {
+		if (!(flags & PMFS_GB_MMAP)) {
+			uint64_t covered = (index + n) * PMFS_BLOCK_SIZE;
+
+			if (MIN(end, covered) > pi->size)
+				pi->size = MIN(end, covered);
+		}
+		pmfs_now(&pi->mtime);
+		pi->ctime = pi->mtime;
+		pi->version++;
+	}
+	return pmfs_tx_end(&tx, err);
+}
+
+/*
+ * The fast path: where the blocks of [off, off + len) are, at most max
+ * of them. PMFS_GB_WRITE allocates holes (zeroed; pmfs_map_create unshares
+ * shared blocks) and, unless PMFS_GB_MMAP, extends the size to the end of
+ * the range covered, with mtime/ctime, durable on return. offs[i] is the
+ * byte offset of block i on the device, 0 for a hole.
+ */
+int pmfs_get_blocks(struct pmfs_ii *ii, uint64_t off, uint64_t len,
+		    unsigned flags, uint64_t *offs, uint32_t max,
+		    uint32_t *nr, unsigned *ret_flags)
+{
+	struct pmfs_sb *sb = ii->sb;
+	struct pmfs_inode *pi = ii->pi;
+	uint64_t index = off / PMFS_BLOCK_SIZE, end;
+	uint32_t n, chunk;
+	int err;
+
+	*nr = 0;
+	*ret_flags = 0;
+	if (S_ISDIR(pi->mode))
+		return -EISDIR;
+	if (!S_ISREG(pi->mode))
+		return -EINVAL;
+	if (!len || off >= PMFS_MAX_FILE_SIZE)
+		return -EFBIG;
+	if (len > PMFS_MAX_FILE_SIZE - off)
+		len = PMFS_MAX_FILE_SIZE - off;
+	end = off + len;
+	n = (uint32_t)MIN((uint64_t)max, DIV_UP(end, PMFS_BLOCK_SIZE) - index);
+	if (!(flags & PMFS_GB_WRITE)) {
+		pthread_rwlock_rdlock(&ii->lock);
+		for (uint32_t i = 0; i < n; i++)
+			offs[i] = pmfs_map_lookup(sb, pi, index + i) &
+				  ~PMFS_PTR_FLAGS;
+		pthread_rwlock_unlock(&ii->lock);
+		*nr = n;
+		return 0;
+	}
+	if (sb->rdonly)
+		return -EROFS;
+	pthread_rwlock_wrlock(&ii->lock);
+	/* Out of space (or journal room): fewer blocks, down to one. */
+	for (chunk = n;; chunk = DIV_UP(chunk, 2)) {
+		err = get_blocks_tx(ii, index, chunk, end, flags, offs,
+				    ret_flags);
+		if (err != -ENOSPC || chunk == 1)
+			break;
+	}
+	pthread_rwlock_unlock(&ii->lock);
+	if (!err)
+		*nr = chunk;
+	return err;
+}
+
 void *pmfs_base(const struct pmfs_sb *sb)
 {
 	return sb->base;

@@ -249,14 +249,25 @@ static ssize_t pm_write(struct zus_inode_info *ii, const void *buf,
 	return n;
 }
 
-static int pm_get_block(struct zus_inode_info *ii, __u64 index, int write,
-			__u64 *pmem_bn)
+static int pm_get_block(struct zus_inode_info *ii, struct zus_get_block *gb)
 {
-	uint64_t off;
-	int err = pmfs_get_block(PII(ii), index, write, &off);
+	uint64_t offs[ZUFS_GB_MAX];
+	struct pmfs_time t;
+	unsigned ret = 0;
+	int err;
 
-	if (!err)
-		*pmem_bn = off / PMFS_BLOCK_SIZE;	/* 0: a hole */
+	_Static_assert(PMFS_GB_WRITE == ZUFS_GB_WRITE &&
+		       PMFS_GB_MMAP == ZUFS_GB_MMAP &&
+		       PMFS_GB_NEW == ZUFS_GB_NEW, "GET_BLOCK flags");
+	if (gb->now)
+		now_set(&t, gb->now);
+	err = pmfs_get_blocks(PII(ii), gb->offset, gb->len, gb->flags, offs,
+			      gb->max < ZUFS_GB_MAX ? gb->max : ZUFS_GB_MAX,
+			      &gb->nr, &ret);
+	pmfs_set_now(NULL);
+	for (__u32 i = 0; !err && i < gb->nr; i++)
+		gb->bns[i] = offs[i];
+	gb->ret_flags = ret;
 	return err;
 }
 
@@ -266,7 +277,10 @@ static int pm_fsync(struct zus_inode_info *ii, __u64 start, __u64 end,
 	(void)start;
 	(void)end;
 	(void)datasync;
-	/* every operation is durable when it returns */
+	/* Metadata is durable when each operation returns and the kernel
+	 * stores data with non-temporal stores; an image file that is not
+	 * real pmem is written back (msync) here.
+	 */
 	return pmfs_sync(pmfs_ii_sb(PII(ii)));
 }
 

@@ -187,6 +187,12 @@ ssize_t pmfs_write(struct pmfs_ii *ii, const void *buf, size_t len,
  * or 0 for a hole. With create, a hole gets a zeroed block (not past
  * PMFS_MAX_FILE_SIZE). The kernel fast path maps these directly.
  */
+#define PMFS_GB_WRITE	(1U << 0)	/* = ZUFS_GB_WRITE */
+#define PMFS_GB_MMAP	(1U << 1)	/* = ZUFS_GB_MMAP */
+#define PMFS_GB_NEW	(1U << 0)	/* = ZUFS_GB_NEW (ret_flags) */
+int pmfs_get_blocks(struct pmfs_ii *ii, uint64_t off, uint64_t len,
+		    unsigned flags, uint64_t *offs, uint32_t max,
+		    uint32_t *nr, unsigned *ret_flags);
 int pmfs_get_block(struct pmfs_ii *ii, uint64_t index, int create,
 		   uint64_t *pmem_off);
 void *pmfs_base(const struct pmfs_sb *sb);

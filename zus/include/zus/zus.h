@@ -178,7 +178,9 @@ struct zus_sbi_operations {
 	 */
 	int (*iget)(struct zus_sb_info *sbi, __u64 ino,
 		    struct zus_inode_info **ii);
-	/* Not dispatched yet. */
+	/* syncfs(2), sync(2) (ZUFS_CAP_SYNC): everything durable. NULL:
+	 * every operation is durable when it returns.
+	 */
 	int (*sync_fs)(struct zus_sb_info *sbi, int wait);
 };
 
@@ -239,6 +241,27 @@ struct zus_new_inode {
 	__u32 symlen;		/* S_IFLNK: strlen(symname), 1..4095 */
 	const char *symname;	/* S_IFLNK: the target, NUL terminated */
 	struct zufs_time now;	/* all four times of the new inode */
+};
+
+/* get_block: the blocks from offset / block size on, for a range of len
+ * bytes (len > 0). Fill bns[0..nr) (nr 1..max, no more blocks than the
+ * range touches) with each block's byte offset on the device, 0 for a
+ * hole (not for ZUFS_GB_WRITE). flags (ZUFS_GB_*): WRITE allocates holes
+ * zero filled (and unshares shared blocks) and, unless MMAP, sets the
+ * size to at least the end of the range covered and mtime/ctime to
+ * *now, all durable on return. ret_flags: ZUFS_GB_NEW when a block was
+ * allocated or moved, ZUFS_GB_PUT_NOW to have put_block called as soon as
+ * the kernel's copy is done.
+ */
+struct zus_get_block {
+	__u64 offset;
+	__u64 len;
+	__u32 flags;
+	__u32 max;
+	const struct zufs_time *now;	/* WRITE */
+	__u64 *bns;
+	__u32 nr;			/* out */
+	__u32 ret_flags;		/* out */
 };
 
 /* readdir callback: one entry; next_pos is the position to continue
@@ -317,9 +340,16 @@ struct zus_inode_operations {
 	ssize_t (*write)(struct zus_inode_info *ii, const void *buf,
 			 size_t len, __u64 offset, const struct zufs_time *now);
 
-	/* ~~ declared for later protocol versions, not dispatched yet ~~ */
-	int (*get_block)(struct zus_inode_info *ii, __u64 index, int write,
-			 __u64 *pmem_bn);
+	/* ~~ the fast path (ZUFS_CAP_FASTIO; zus_api.h, GET_BLOCK) ~~ */
+	/* Where the blocks of gb->offset.. are on the device: see struct
+	 * zus_get_block. NULL: the kernel uses read/write for the mount.
+	 */
+	int (*get_block)(struct zus_inode_info *ii, struct zus_get_block *gb);
+	/* The kernel is done with blocks a get_block returned (put->done
+	 * bytes copied). Optional.
+	 */
+	void (*put_block)(struct zus_inode_info *ii,
+			  const struct zufs_put *put);
 	/* ~~ space (ZUFS_CAP_SPACE; NULL: -EOPNOTSUPP) ~~ */
 	/* fallocate(2): mode is ZUFS_FALLOC_* (the FALLOC_FL_* values); the
 	 * kernel checked the combinations, alignment and ranges against the
@@ -351,6 +381,12 @@ struct zus_inode_operations {
 	int (*remap)(struct zus_inode_info *src, __u64 src_off,
 		     struct zus_inode_info *dst, __u64 dst_off, __u64 len,
 		     int dedupe, int *same, const struct zufs_time *now);
+	/* ~~ sync (ZUFS_CAP_SYNC) ~~ */
+	/* fsync(2), fdatasync(2), sync_file_range(2), O_SYNC writes: make
+	 * [start, end] (end inclusive, ~0 = to the end) and the inode's
+	 * metadata durable (datasync: what reading the data back needs).
+	 * NULL: every operation is durable when it returns.
+	 */
 	int (*fsync)(struct zus_inode_info *ii, __u64 start, __u64 end,
 		     int datasync);
 	/* ~~ extended attributes (ZUFS_CAP_XATTR; NULL: -EOPNOTSUPP) ~~

@@ -600,6 +600,35 @@ void t_data(void)
 	CHECK(off != 0);
 	CHECK_EQ(pmfs_get_block(f, 77, 0, &off2), 0);
 	CHECK_EQ(off, off2);
+	/* get_blocks (the fast path): reads report holes, writes allocate
+	 * zeroed blocks and extend the size to what the range covers
+	 */
+	{
+		uint64_t offs[8], sz = (3ULL << 30) + 4096;
+		uint32_t nr;
+		unsigned rf;
+
+		CHECK_EQ(pmfs_get_blocks(f, 2ULL << 30, 3 * 4096, 0, offs, 8,
+					 &nr, &rf), 0);
+		CHECK(nr == 3 && !offs[0] && !offs[1] && !offs[2] && !rf);
+		CHECK_EQ(pmfs_get_blocks(f, sz + 100, 9000, PMFS_GB_WRITE,
+					 offs, 8, &nr, &rf), 0);
+		CHECK(nr == 3 && offs[0] && offs[1] && offs[2]);
+		CHECK(rf & PMFS_GB_NEW);
+		CHECK(!((char *)pmfs_base(sb) + offs[2])[4095]);
+		pmfs_getattr(f, &a);
+		CHECK_EQ(a.size, sz + 9100);
+		/* again: the same blocks, nothing new; max caps the count */
+		CHECK_EQ(pmfs_get_blocks(f, sz, 9100, PMFS_GB_WRITE, &off2, 1,
+					 &nr, &rf), 0);
+		CHECK(nr == 1 && off2 == offs[0] && !rf);
+		/* a fault (MMAP) allocates without changing the size */
+		CHECK_EQ(pmfs_get_blocks(f, 1ULL << 30, 1, PMFS_GB_WRITE |
+					 PMFS_GB_MMAP, offs, 8, &nr, &rf), 0);
+		CHECK(nr == 1 && offs[0] && (rf & PMFS_GB_NEW));
+		pmfs_getattr(f, &a);
+		CHECK_EQ(a.size, sz + 9100);
+	}
 	/* truncate down into the middle of a block, then up: zeroes */
 	CHECK_EQ(pmfs_write(f, buf, 1 << 20, 0), 1 << 20);
 	CHECK_EQ(t_truncate(sb, "f", 5000), 0);
