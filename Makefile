@@ -27,9 +27,9 @@ help:
 	@echo "make bench-roundtrip  ZUFS vs FUSE vs getppid round-trip latency, per kernel"
 	@echo "make bench-io   fio: ZUFS vs ext4-dax, tmpfs, FUSE (IOPS, MiB/s, latency), per kernel"
 	@echo "make crash-check KVER=6.1|6.12 CYCLES=N   pmemfs crash test (QEMU killed mid-workload)"
+	@echo "make fsx-long KVER=6.1|6.12 FSX_OPS=N    the data verifier alone, longer"
 	@echo "make deb / make rpm   build the packages under build/deb, build/rpm"
 	@echo "make pkg-check  package tests: DKMS, .deb/.rpm + linters, deb/rpm comparison, VM install/upgrade/purge, Ansible"
-	@echo "make fsx-long KVER=6.1|6.12 FSX_OPS=N    the data verifier alone, longer"
 	@echo "make abi-check  compare src/zus_api.h with the committed ABI baseline"
 	@echo "make abi-update refresh the baseline after a ZUFS ABI version bump"
 
@@ -76,14 +76,14 @@ crash-check: modules stage
 	@test -n "$(KVER)" || { echo "usage: make crash-check KVER=6.1|6.12 [CYCLES=N]"; exit 2; }
 	tests/vm/crash.sh --kver $(KVER) --cycles $(CYCLES) --data
 
-# ~~~~ packages ~~~~
-deb: deps-ok
 # The data verifier alone, longer than in make check (FSX_OPS operations).
 FSX_OPS ?= 2000000
 fsx-long: modules stage
 	@test -n "$(KVER)" || { echo "usage: make fsx-long KVER=6.1|6.12 [FSX_OPS=N]"; exit 2; }
 	tests/vm/fsx-long.sh --kver $(KVER) --ops $(FSX_OPS)
 
+# ~~~~ packages ~~~~
+deb: deps-ok
 	packaging/deb/build.sh
 
 rpm: deps-ok
