@@ -43,6 +43,7 @@ say "==== zufs-vm $(uname -r) run=${ZUFS_RUN_NAME:-} ===="
 
 # Make hangs visible quickly; never panic on them (the host decides).
 sysctl -q -w kernel.hung_task_timeout_secs=30 kernel.hung_task_panic=0 \
+	kernel.hung_task_warnings=-1 \
 	kernel.softlockup_panic=0 kernel.panic_on_oops=0 kernel.panic_on_warn=0 \
 	kernel.printk="7 4 1 7" kernel.dmesg_restrict=0 2>/dev/null
 
