@@ -31,7 +31,7 @@
  *   - ZUFS_CAP_FASTIO: GET_BLOCK/PUT_BLOCK (zuf.ko copies to and from pmem
  *     itself; DAX mmap), ZUFS_CAP_SYNC: FSYNC
  *   - ZUFS_CAP_SPACE: FALLOCATE, SEEK (SEEK_DATA/SEEK_HOLE), FIEMAP, COPY
- *     (copy_file_range in the server)
+ *     (copy_file_range in the server), CLONE (reflink and dedupe)
  *   - ZUFS_CAP_XATTR: GETXATTR, SETXATTR, LISTXATTR (xattrs and POSIX ACLs)
  *
  * 1.0 to 1.2 were development steps before the first release (zufs

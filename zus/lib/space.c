@@ -111,6 +111,30 @@ static int space_fiemap(struct zufs_ioc_fiemap *zf)
 	return err;
 }
 
+/* Both inodes of a copy or clone, which must share one superblock:
+ * 0 with both held (put them with zus_ns_iput), or -errno with none.
+ */
+static int space_get_pair(__u64 src_ii, __u64 dst_ii,
+			  struct zus_inode_info **src,
+			  struct zus_inode_info **dst)
+{
+	int err = zus_ns_iget(dst_ii, dst);
+
+	if (err)
+		return err;
+	err = zus_ns_iget(src_ii, src);
+	if (err) {
+		zus_ns_iput(dst_ii, *dst);
+		return err;
+	}
+	if ((*src)->sbi != (*dst)->sbi) {	/* one superblock only */
+		zus_ns_iput(src_ii, *src);
+		zus_ns_iput(dst_ii, *dst);
+		return -EXDEV;
+	}
+	return 0;
+}
+
 static int space_copy(struct zufs_ioc_copy *zc)
 {
 	struct zus_inode_info *src, *dst;
@@ -121,17 +145,10 @@ static int space_copy(struct zufs_ioc_copy *zc)
 	if (zc->src_off > INT64_MAX || zc->dst_off > INT64_MAX ||
 	    len > INT64_MAX - zc->dst_off || len > INT64_MAX - zc->src_off)
 		return -EINVAL;
-	err = zus_ns_iget(zc->dst_ii, &dst);
+	err = space_get_pair(zc->src_ii, zc->dst_ii, &src, &dst);
 	if (err)
 		return err;
-	err = zus_ns_iget(zc->src_ii, &src);
-	if (err) {
-		zus_ns_iput(zc->dst_ii, dst);
-		return err;
-	}
-	if (src->sbi != dst->sbi)
-		err = -EXDEV;	/* one superblock only */
-	else if (!dst->op->copy_range)
+	if (!dst->op->copy_range)
 		err = -EOPNOTSUPP;
 	else if (len)
 		n = dst->op->copy_range(src, zc->src_off, dst, zc->dst_off,
@@ -164,17 +181,10 @@ static int space_clone(struct zufs_ioc_clone *zc)
 	    zc->src_off > INT64_MAX || zc->dst_off > INT64_MAX ||
 	    len > INT64_MAX - zc->dst_off || len > INT64_MAX - zc->src_off)
 		return -EINVAL;
-	err = zus_ns_iget(zc->dst_ii, &dst);
+	err = space_get_pair(zc->src_ii, zc->dst_ii, &src, &dst);
 	if (err)
 		return err;
-	err = zus_ns_iget(zc->src_ii, &src);
-	if (err) {
-		zus_ns_iput(zc->dst_ii, dst);
-		return err;
-	}
-	if (src->sbi != dst->sbi)
-		err = -EXDEV;
-	else if (!dst->op->remap)
+	if (!dst->op->remap)
 		err = -EOPNOTSUPP;
 	else
 		err = zus_errno_sane(dst->op->remap(src, zc->src_off, dst,
