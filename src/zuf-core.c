@@ -561,13 +561,21 @@ static bool zri_serving(struct zuf_root_info *zri, u64 gen)
 static struct zuf_zt *zt_grab(struct zuf_root_info *zri,
 			      struct zuf_dispatch_op *zdo)
 {
+	int cpu = -1;
+
 	for (;;) {
 		struct zuf_zt *zt;
-		int cpu, err;
+		int err;
 
 		if (!zri_serving(zri, zdo->server_gen))
 			return ERR_PTR(-EIO);
-		cpu = zt_target_cpu(zri);
+		/* Once woken from a CPU's queue, stay with that CPU even if we
+		 * now run elsewhere: the wake-up was for one of its channels,
+		 * and taking it elsewhere would leave its other waiters asleep
+		 * beside an idle channel.
+		 */
+		if (cpu < 0 || !zt_cpu_served(zri, cpu))
+			cpu = zt_target_cpu(zri);
 		if (cpu < 0)
 			return ERR_PTR(-EIO);
 		zt = zt_try_grab(zri, cpu, zdo);
