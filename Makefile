@@ -109,8 +109,7 @@ check: modules modules-fault stage
 	scripts/check.sh \
 		unit -- $(MAKE) -s unit-check ";;" \
 		abi -- scripts/abi-check.sh check ";;" \
-		$(foreach l,$(VM_LINES),vm-$(l) -- tests/vm/suites.sh $(l) ";;" \
-			crash-$(l) -- tests/vm/crash.sh --kver $(l) --cycles 20 --data ";;") \
+		$(foreach l,$(VM_LINES),"vm-$(l)&" -- tests/vm/line-check.sh $(l) 20 ";;") \
 		pkg -- tests/pkg/run.sh --no-vm
 
 demo: modules stage

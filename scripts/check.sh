@@ -4,6 +4,10 @@
 #
 #   scripts/check.sh STAGE-NAME -- COMMAND... [ ;; STAGE-NAME -- COMMAND... ]
 #
+# A stage whose name ends in '&' runs in the background, beside the stages
+# after it (the two kernel lines' VM stages: one VM each on two cores); its
+# output is printed, and counted, once the next foreground stage has
+# finished, or at the end.
 # A stage's count comes from its own closing "N passed, N failed" line if
 # it prints one, else from its "PASS x" / "FAIL x" / "SKIP x" lines. A stage
 # that exits non-zero without reporting a failure counts as one failure.
@@ -16,13 +20,9 @@ mkdir -p "$logdir"
 total_p=0 total_f=0 total_s=0
 failed_stages=()
 
-run_stage() {
-	local name=$1; shift
-	local log="$logdir/check-$name.log"
-	local rc p f s line
-	echo "=== $name: $*"
-	"$@" 2>&1 | tee "$log"
-	rc=${PIPESTATUS[0]}
+# count_stage NAME RC: add the stage's results (from its log) to the totals.
+count_stage() {
+	local name=$1 rc=$2 log="$logdir/check-$1.log" p f s line
 	line=$(grep -E '^([A-Za-z_-]+: )?[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$log" | tail -n 1 || true)
 	if [ -n "$line" ]; then
 		p=$(sed -E 's/^([A-Za-z_-]+: )?([0-9]+) passed.*/\2/' <<<"$line")
@@ -35,12 +35,56 @@ run_stage() {
 		s=$(grep -cE '^SKIP ' "$log" || true)
 	fi
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "FAIL $name (exit status $rc)"
+		echo "FAIL $name (exit status $rc)" | tee -a "$log"
 		f=1
 	fi
 	[ "$f" -ne 0 ] && failed_stages+=("$name")
-	echo "=== $name: $p passed, $f failed, $s skipped"
+	echo "=== $name: $p passed, $f failed, $s skipped ($(elapsed "$name"))"
 	total_p=$((total_p + p)); total_f=$((total_f + f)); total_s=$((total_s + s))
+}
+
+declare -A started
+elapsed() {
+	local t=$((SECONDS - ${started[$1]})) f="$logdir/.check-$1.secs"
+	[ -f "$f" ] && t=$(cat "$f") && rm -f "$f"
+	printf '%dm%02ds' $((t / 60)) $((t % 60))
+}
+
+run_stage() {
+	local name=$1; shift
+	started[$name]=$SECONDS
+	echo "=== $name: $*"
+	"$@" 2>&1 | tee "$logdir/check-$name.log"
+	count_stage "$name" "${PIPESTATUS[0]}"
+}
+
+bg_names=() bg_pids=()
+start_bg_stage() {
+	local name=$1; shift
+	started[$name]=$SECONDS
+	echo "=== $name: $* (in the background: output when it ends)"
+	rm -f "$logdir/.check-$name.secs"
+	{
+		local t0=$SECONDS rc
+		"$@"
+		rc=$?
+		echo $((SECONDS - t0)) >"$logdir/.check-$name.secs"
+		exit $rc
+	} >"$logdir/check-$name.log" 2>&1 &
+	bg_names+=("$name")
+	bg_pids+=($!)
+}
+
+join_bg_stages() {
+	local i rc
+	for i in "${!bg_pids[@]}"; do
+		wait "${bg_pids[$i]}"
+		rc=$?
+		echo "=== ${bg_names[$i]} (ran in the background):"
+		cat "$logdir/check-${bg_names[$i]}.log"
+		count_stage "${bg_names[$i]}" "$rc"
+	done
+	bg_names=() bg_pids=()
 }
 
 while [ $# -gt 0 ]; do
@@ -49,8 +93,14 @@ while [ $# -gt 0 ]; do
 	cmd=()
 	while [ $# -gt 0 ] && [ "$1" != ";;" ]; do cmd+=("$1"); shift; done
 	[ $# -gt 0 ] && shift
-	run_stage "$name" "${cmd[@]}"
+	if [ "${name%&}" != "$name" ]; then
+		start_bg_stage "${name%&}" "${cmd[@]}"
+	else
+		run_stage "$name" "${cmd[@]}"
+		join_bg_stages
+	fi
 done
+join_bg_stages
 
 if [ ${#failed_stages[@]} -gt 0 ]; then
 	# A digest close to the last line: CI shows only the end of the log.
