@@ -76,6 +76,21 @@ static inline void zuf_inode_get_times(const struct inode *inode,
 #endif
 }
 
+/* ~~~~ ->update_time: (inode, flags) since 6.6, (inode, time, flags) before ~~~~ */
+int zuf_store_times(struct inode *inode, struct timespec64 now, int flags);
+#if defined(HAVE_UPDATE_TIME_FLAGS)
+static inline int zuf_update_time(struct inode *inode, int flags)
+{
+	return zuf_store_times(inode, current_time(inode), flags);
+}
+#elif defined(HAVE_UPDATE_TIME_TS)
+static inline int zuf_update_time(struct inode *inode, struct timespec64 *t,
+				  int flags)
+{
+	return zuf_store_times(inode, t ? *t : current_time(inode), flags);
+}
+#endif
+
 /* ~~~~ generic_fillattr() gained a request mask in 6.6 ~~~~ */
 static inline void zuf_generic_fillattr(zuf_idmap_t *idmap, u32 mask,
 					struct inode *inode, struct kstat *st)

@@ -205,6 +205,8 @@ static ssize_t zuf_read_iter(struct kiocb *kiocb, struct iov_iter *to)
 	}
 	ret = zuf_do_rw(kiocb, to, false);
 	inode_unlock_shared(inode);
+	if (ret >= 0)
+		file_accessed(kiocb->ki_filp);	/* atime, as relatime & co say */
 	return ret;
 }
 

@@ -266,6 +266,55 @@ int zuf_getattr(zuf_idmap_t *idmap, const struct path *path,
 	return 0;
 }
 
+/*
+ * ->update_time: the VFS moves a time stamp with no other change (atime
+ * from read, readdir and readlink, as relatime/strictatime decide). The
+ * server stores it: a SETATTR of the times only, ctime passed as it is so
+ * the server does not stamp it. Only the times are taken back from the
+ * reply (nothing here holds the inode lock).
+ */
+int zuf_store_times(struct inode *inode, struct timespec64 now, int flags)
+{
+	struct zufs_ioc_setattr *zsa;
+	struct timespec64 at, mt, ct;
+	int err;
+
+	if (!(flags & (S_ATIME | S_MTIME | S_CTIME)))
+		return 0;
+	zsa = kzalloc(sizeof(*zsa), GFP_KERNEL);
+	if (!zsa)
+		return -ENOMEM;
+	zuf_get_attr(inode, &zsa->attr);
+	zsa->zus_ii = ZUF_II(inode)->zus_ii;
+	zsa->mask = ZUFS_ATTR_CTIME;
+	if (flags & S_ATIME) {
+		zsa->attr.atime = zuf_zt(now);
+		zsa->mask |= ZUFS_ATTR_ATIME;
+	}
+	if (flags & S_MTIME) {
+		zsa->attr.mtime = zuf_zt(now);
+		zsa->mask |= ZUFS_ATTR_MTIME;
+	}
+	if (flags & S_CTIME)
+		zsa->attr.ctime = zuf_zt(now);
+	err = zuf_dispatch_op(inode->i_sb, &zsa->hdr, ZUFS_OP_SETATTR,
+			      sizeof(*zsa),
+			      offsetof(struct zufs_ioc_setattr, attr),
+			      NULL, 0, false);
+	if (!err) {
+		zuf_inode_get_times(inode, &at, &mt, &ct);
+		if (flags & S_ATIME)
+			at = now;
+		if (flags & S_MTIME)
+			mt = now;
+		if (flags & S_CTIME)
+			ct = now;
+		zuf_inode_set_times(inode, at, mt, ct);
+	}
+	kfree(zsa);
+	return err;
+}
+
 /* ~~~~ symlinks ~~~~ */
 
 static const char *zuf_get_link(struct dentry *dentry, struct inode *inode,
@@ -318,6 +367,7 @@ out:
 static const struct inode_operations zuf_file_iops = {
 	.setattr	= zuf_setattr,
 	.getattr	= zuf_getattr,
+	.update_time	= zuf_update_time,
 	ZUF_XATTR_IOPS,
 	.fiemap		= zuf_fiemap,
 };
@@ -326,12 +376,14 @@ static const struct inode_operations zuf_symlink_iops = {
 	.get_link	= zuf_get_link,
 	.setattr	= zuf_setattr,
 	.getattr	= zuf_getattr,
+	.update_time	= zuf_update_time,
 	.listxattr	= zuf_listxattr,
 };
 
 static const struct inode_operations zuf_special_iops = {
 	.setattr	= zuf_setattr,
 	.getattr	= zuf_getattr,
+	.update_time	= zuf_update_time,
 	ZUF_XATTR_IOPS,
 };
 

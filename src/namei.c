@@ -370,5 +370,6 @@ const struct inode_operations zuf_dir_iops = {
 	.tmpfile	= zuf_tmpfile,
 	.setattr	= zuf_setattr,
 	.getattr	= zuf_getattr,
+	.update_time	= zuf_update_time,
 	ZUF_XATTR_IOPS,
 };
