@@ -15,8 +15,6 @@ mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=755 tmpfs /run
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
-mount -t configfs configfs /sys/kernel/config 2>/dev/null
 mount -t fusectl fusectl /sys/fs/fuse/connections 2>/dev/null
 ln -sf /proc/self/fd /dev/fd 2>/dev/null
 ln -sf /proc/self/fd/0 /dev/stdin; ln -sf /proc/self/fd/1 /dev/stdout; ln -sf /proc/self/fd/2 /dev/stderr
@@ -26,7 +24,12 @@ ZUFS_TEST_TIMEOUT=300
 # shellcheck source=/dev/null
 [ -r /zufs/run.env ] && . /zufs/run.env
 
-say() { echo "init[$(cut -d' ' -f1 /proc/uptime)]: $*"; }
+# (no command substitution: every fork costs under TCG)
+say() {
+	local up _
+	read -r up _ </proc/uptime
+	echo "init[$up]: $*"
+}
 
 RES=/dev/ttyS1
 stty -F $RES raw -echo 2>/dev/null
@@ -48,12 +51,7 @@ sysctl -q -w kernel.hung_task_timeout_secs=30 kernel.hung_task_panic=0 \
 	kernel.printk="7 4 1 7" kernel.dmesg_restrict=0 2>/dev/null
 
 krel=$(uname -r)
-if [ -f /zufs/zuf.ko ]; then
-	# Also make "modprobe zuf" possible.
-	mkdir -p "/lib/modules/$krel/updates"
-	cp /zufs/zuf.ko "/lib/modules/$krel/updates/zuf.ko"
-	depmod -a "$krel" 2>/dev/null
-fi
+# (the tests insmod /zufs/zuf.ko: no depmod here, it costs seconds a boot)
 
 for m in virtio_pci virtio_blk loop fuse nfit nd_pmem dax_pmem device_dax; do
 	modprobe -q "$m" || say "modprobe $m failed"
