@@ -276,7 +276,7 @@ vm_start() {
 	local hard=${1:-600} pidfile i
 	local append="console=ttyS0,115200 panic=-1 printk.time=1 loglevel=7 \
 rdinit=/init ignore_loglevel softlockup_panic=0 nmi_watchdog=0 tsc=reliable mitigations=off \
-random.trust_cpu=on cryptomgr.notests ${VM_APPEND:-}"
+random.trust_cpu=on ${VM_APPEND:-}"
 	: "${VM_KERNEL:?} ${VM_INITRD:?} ${VM_PMEM:?} ${VM_SLOW:?} ${VM_CONSOLE:?} ${VM_RESULT:?}"
 	mkdir -p "$(dirname "$VM_CONSOLE")" "$(dirname "$VM_RESULT")"
 	: >"$VM_CONSOLE"
