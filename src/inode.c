@@ -281,36 +281,29 @@ int zuf_store_times(struct inode *inode, struct timespec64 now, int flags)
 
 	if (!(flags & (S_ATIME | S_MTIME | S_CTIME)))
 		return 0;
+	zuf_inode_get_times(inode, &at, &mt, &ct);
+	if (flags & S_ATIME)
+		at = now;
+	if (flags & S_MTIME)
+		mt = now;
+	if (flags & S_CTIME)
+		ct = now;
 	zsa = kzalloc(sizeof(*zsa), GFP_KERNEL);
 	if (!zsa)
 		return -ENOMEM;
 	zuf_get_attr(inode, &zsa->attr);
+	zsa->attr.atime = zuf_zt(at);
+	zsa->attr.mtime = zuf_zt(mt);
+	zsa->attr.ctime = zuf_zt(ct);
 	zsa->zus_ii = ZUF_II(inode)->zus_ii;
-	zsa->mask = ZUFS_ATTR_CTIME;
-	if (flags & S_ATIME) {
-		zsa->attr.atime = zuf_zt(now);
-		zsa->mask |= ZUFS_ATTR_ATIME;
-	}
-	if (flags & S_MTIME) {
-		zsa->attr.mtime = zuf_zt(now);
-		zsa->mask |= ZUFS_ATTR_MTIME;
-	}
-	if (flags & S_CTIME)
-		zsa->attr.ctime = zuf_zt(now);
+	zsa->mask = ZUFS_ATTR_CTIME | ((flags & S_ATIME) ? ZUFS_ATTR_ATIME : 0) |
+		    ((flags & S_MTIME) ? ZUFS_ATTR_MTIME : 0);
 	err = zuf_dispatch_op(inode->i_sb, &zsa->hdr, ZUFS_OP_SETATTR,
 			      sizeof(*zsa),
 			      offsetof(struct zufs_ioc_setattr, attr),
 			      NULL, 0, false);
-	if (!err) {
-		zuf_inode_get_times(inode, &at, &mt, &ct);
-		if (flags & S_ATIME)
-			at = now;
-		if (flags & S_MTIME)
-			mt = now;
-		if (flags & S_CTIME)
-			ct = now;
+	if (!err)
 		zuf_inode_set_times(inode, at, mt, ct);
-	}
 	kfree(zsa);
 	return err;
 }
