@@ -97,6 +97,7 @@ static int zuf_get_block(struct inode *inode, struct zufs_ioc_get_block *gb,
 	u64 first = pos >> PAGE_SHIFT;
 	u64 last = (pos + len - 1) >> PAGE_SHIFT;
 	u64 psize = zuf_pmem_size(sbi->pmem);
+	u64 gen = zuf_ec_gen(inode);
 	u32 i, nr;
 	int err;
 
@@ -129,6 +130,7 @@ static int zuf_get_block(struct inode *inode, struct zufs_ioc_get_block *gb,
 		if (!bn || !PAGE_ALIGNED(bn) || bn >= psize)
 			goto bad;
 	}
+	zuf_ec_fill(inode, gen, first, gb->bns, nr, gb->ret_flags);
 	if ((flags & ZUFS_GB_WRITE) || (gb->ret_flags & ZUFS_GB_NEW)) {
 		err = zuf_update_attr(inode, &gb->attr);
 		if (err)
@@ -183,6 +185,7 @@ static void zuf_trim_size(struct inode *inode, loff_t old_size, loff_t end)
 			     sizeof(*zsa), offsetof(struct zufs_ioc_setattr, attr),
 			     NULL, 0, false))
 		zuf_update_attr(inode, &zsa->attr);
+	zuf_ec_invalidate(inode);	/* blocks past the size are freed */
 	kfree(zsa);
 }
 
@@ -209,7 +212,7 @@ ssize_t zuf_fast_rw(struct kiocb *kiocb, struct iov_iter *iter, bool write)
 		size_t len = iov_iter_count(iter), copied = 0;
 		u32 flags = write ? ZUFS_GB_WRITE : 0;
 		loff_t isize = i_size_read(inode);
-		bool short_copy = false;
+		bool short_copy = false, cached;
 		int nr, i;
 
 		if (!write) {
@@ -219,7 +222,15 @@ ssize_t zuf_fast_rw(struct kiocb *kiocb, struct iov_iter *iter, bool write)
 		}
 		len = min_t(size_t, len, (size_t)ZUFS_GB_MAX * PAGE_SIZE -
 					 offset_in_page(pos));
-		nr = zuf_get_block(inode, gb, pos, len, flags);
+		nr = DIV_ROUND_UP(offset_in_page(pos) + len, PAGE_SIZE);
+		cached = zuf_ec_enabled(inode) &&
+			 (!write || zuf_ec_write_ok(inode, pos, len)) &&
+			 zuf_ec_lookup(inode, pos >> PAGE_SHIFT, nr, write,
+				       gb->bns);
+		if (cached)
+			gb->ret_flags = 0;
+		else
+			nr = zuf_get_block(inode, gb, pos, len, flags);
 		if (nr < 0) {
 			err = nr;
 			break;
@@ -243,8 +254,10 @@ ssize_t zuf_fast_rw(struct kiocb *kiocb, struct iov_iter *iter, bool write)
 			unmap_mapping_range(inode->i_mapping,
 					    pos & PAGE_MASK,
 					    PAGE_ALIGN(pos + len) - (pos & PAGE_MASK), 0);
-		zuf_put_queue(sb, gb->zus_ii, pos >> PAGE_SHIFT, nr, flags,
-			      copied, gb->ret_flags & ZUFS_GB_PUT_NOW);
+		if (!cached)
+			zuf_put_queue(sb, gb->zus_ii, pos >> PAGE_SHIFT, nr,
+				      flags, copied,
+				      gb->ret_flags & ZUFS_GB_PUT_NOW);
 		pos += copied;
 		done += copied;
 		if (short_copy) {
@@ -378,6 +391,7 @@ static vm_fault_t zuf_dax_block(struct vm_fault *vmf, bool write,
 	vm_fault_t ret = 0;
 	pfn_t pf;
 	void *kaddr;
+	bool cached;
 	int nr, id;
 
 	if (vmf->pgoff >= DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE))
@@ -385,8 +399,16 @@ static vm_fault_t zuf_dax_block(struct vm_fault *vmf, bool write,
 	gb = kmalloc(sizeof(*gb), GFP_KERNEL);
 	if (!gb)
 		return VM_FAULT_OOM;
-	nr = zuf_get_block(inode, gb, (loff_t)vmf->pgoff << PAGE_SHIFT,
-			   PAGE_SIZE, flags);
+	/* A write fault goes to the server: it stamps mtime/ctime. */
+	cached = !write && zuf_ec_enabled(inode) &&
+		 zuf_ec_lookup(inode, vmf->pgoff, 1, false, gb->bns);
+	if (cached) {
+		gb->ret_flags = 0;
+		nr = 1;
+	} else {
+		nr = zuf_get_block(inode, gb, (loff_t)vmf->pgoff << PAGE_SHIFT,
+				   PAGE_SIZE, flags);
+	}
 	if (nr < 0) {
 		ret = zuf_fault_err(nr);
 		goto out;
@@ -405,8 +427,9 @@ static vm_fault_t zuf_dax_block(struct vm_fault *vmf, bool write,
 		unmap_mapping_range(inode->i_mapping,
 				    (loff_t)vmf->pgoff << PAGE_SHIFT,
 				    PAGE_SIZE, 0);
-	zuf_put_queue(sb, gb->zus_ii, vmf->pgoff, 1, flags, PAGE_SIZE,
-		      gb->ret_flags & ZUFS_GB_PUT_NOW);
+	if (!cached)
+		zuf_put_queue(sb, gb->zus_ii, vmf->pgoff, 1, flags, PAGE_SIZE,
+			      gb->ret_flags & ZUFS_GB_PUT_NOW);
 out:
 	kfree(gb);
 	return ret;

@@ -112,6 +112,8 @@ static ssize_t zuf_rw_piece(struct inode *inode, struct zuf_rw *rw,
 			      write ? ZUFS_OP_WRITE : ZUFS_OP_READ, sizeof(*io),
 			      offsetof(struct zufs_ioc_io, done), rw->pages,
 			      nump, write);
+	if (write)
+		zuf_ec_invalidate(inode);	/* it may copy shared blocks */
 	if (ret)
 		goto out;
 	if (io->done > len) {

@@ -57,6 +57,7 @@ struct inode *zuf_alloc_inode(struct super_block *sb)
 	zii->btime.tv_sec = 0;
 	zii->btime.tv_nsec = 0;
 	zii->flags = 0;
+	zuf_ec_init(zii);
 	return &zii->vfs_inode;
 }
 
@@ -241,6 +242,8 @@ int zuf_setattr(zuf_idmap_t *idmap, struct dentry *dentry,
 	if (v & ATTR_SIZE) {
 		if (!err)
 			truncate_pagecache(inode, iattr->ia_size);
+		/* blocks past the size are gone (or zeroed, or reallocated) */
+		zuf_ec_invalidate(inode);
 		filemap_invalidate_unlock(inode->i_mapping);
 	}
 	if (err) {
@@ -511,6 +514,7 @@ void zuf_evict_inode(struct inode *inode)
 	struct zuf_evict *ze;
 
 	truncate_inode_pages_final(&inode->i_data);
+	zuf_ec_destroy(inode);
 	clear_inode(inode);
 	if (!zus_ii)
 		return;

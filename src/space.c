@@ -90,6 +90,8 @@ long zuf_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
 			      sizeof(*zf),
 			      offsetof(struct zufs_ioc_fallocate, attr),
 			      NULL, 0, false);
+	/* every mode may free, zero by reallocation, or move blocks */
+	zuf_ec_invalidate(inode);
 	if (!err)
 		err = zuf_update_attr(inode, &zf->attr);
 	filemap_invalidate_unlock(inode->i_mapping);
@@ -264,6 +266,7 @@ ssize_t zuf_copy_file_range(struct file *file_in, loff_t pos_in,
 	ret = zuf_dispatch_op(out->i_sb, &zc->hdr, ZUFS_OP_COPY, sizeof(*zc),
 			      offsetof(struct zufs_ioc_copy, done), NULL, 0,
 			      false);
+	zuf_ec_invalidate(out);	/* written, copied on write or punched */
 	if (!ret && zc->done > len) {
 		pr_err_ratelimited("%s: server claims %llu bytes of a %zu byte copy\n",
 				   out->i_sb->s_type->name, zc->done, len);
@@ -346,6 +349,9 @@ loff_t zuf_remap_file_range(struct file *file_in, loff_t pos_in,
 	ret = zuf_dispatch_op(out->i_sb, &zc->hdr, ZUFS_OP_CLONE, sizeof(*zc),
 			      offsetof(struct zufs_ioc_clone, same), NULL, 0,
 			      false);
+	/* the source's blocks are shared now, the destination's replaced */
+	zuf_ec_invalidate(in);
+	zuf_ec_invalidate(out);
 	if (!ret && (zc->same > 1 || (!dedupe && !zc->same))) {
 		pr_err_ratelimited("%s: server answered a clone with same = %u\n",
 				   out->i_sb->s_type->name, zc->same);

@@ -16,6 +16,7 @@
  *   xattr.c      VFS glue: extended attributes and POSIX ACLs
  *   fileattr.c   VFS glue: inode flags (FS_IOC_GETFLAGS, FSGETXATTR, ...)
  *   pmem.c       pmem mapped into the server, private mounts, exec buffers
+ *   extcache.c   per-inode cache of pmem blocks (ZUFS_CAP_EXTCACHE)
  */
 #ifndef __ZUF_H__
 #define __ZUF_H__
@@ -34,6 +35,7 @@
 #include <linux/llist.h>
 #include <linux/workqueue.h>
 #include <linux/pfn_t.h>
+#include <linux/xarray.h>
 
 #include "compat.h"
 #include "zus_api.h"
@@ -180,6 +182,8 @@ struct zuf_inode_info {
 	u64 zus_ii;
 	struct timespec64 btime;
 	u32 flags;		/* FS_*_FL as the server stores them */
+	struct xarray ec;	/* extcache.c: block index -> pmem block */
+	u64 ec_gen;		/* under the xa_lock of ec */
 };
 
 static inline struct zuf_inode_info *ZUF_II(struct inode *inode)
@@ -260,6 +264,18 @@ int zuf_sync_fs(struct super_block *sb, int wait);
 int zuf_file_mmap(struct file *file, struct vm_area_struct *vma);
 void zuf_dax_truncate(struct inode *inode, loff_t size);
 void zuf_dax_kill_mappings(struct super_block *sb);
+
+/* extcache.c */
+void zuf_ec_init(struct zuf_inode_info *zii);
+bool zuf_ec_enabled(struct inode *inode);
+u64 zuf_ec_gen(struct inode *inode);
+void zuf_ec_invalidate(struct inode *inode);
+void zuf_ec_destroy(struct inode *inode);
+void zuf_ec_fill(struct inode *inode, u64 gen, u64 first, const u64 *bns,
+		 u32 nr, u32 ret_flags);
+bool zuf_ec_lookup(struct inode *inode, u64 first, u32 nr, bool write,
+		   u64 *bns);
+bool zuf_ec_write_ok(struct inode *inode, loff_t pos, size_t len);
 
 /* space.c */
 struct fiemap_extent_info;

@@ -34,6 +34,11 @@
  *     (copy_file_range in the server), CLONE (reflink and dedupe)
  *   - ZUFS_CAP_XATTR: GETXATTR, SETXATTR, LISTXATTR (xattrs and POSIX ACLs)
  *
+ * 1.4 (unreleased)
+ *   - ZUFS_CAP_EXTCACHE: GET_BLOCK ret_flags ZUFS_GB_CACHE and
+ *     ZUFS_GB_CACHE_RO: the kernel may keep the blocks of a reply and use
+ *     them without asking again (no layout change)
+ *
  * 1.0 to 1.2 were development steps before the first release (zufs
  * 0.1.0), and 1.1 changed the layout of zufs_mount_info; the first released
  * protocol is 1.2, and the rules below hold from it on.
@@ -90,7 +95,7 @@
 /* ~~~~ Versions and capabilities ~~~~ */
 
 #define ZUFS_ABI_MAJOR		1
-#define ZUFS_ABI_MINOR		3
+#define ZUFS_ABI_MINOR		4
 
 /* Capability bits exchanged at first contact (ZU_IOC_HANDSHAKE). */
 #define ZUFS_CAP_ZT_WINDOW	(1ULL << 0)	/* app pages mapped into ZTs */
@@ -104,12 +109,14 @@
 #define ZUFS_CAP_SYNC		(1ULL << 8)	/* 1.3: FSYNC */
 #define ZUFS_CAP_SPACE		(1ULL << 9)	/* 1.3: FALLOCATE, SEEK, ... */
 #define ZUFS_CAP_XATTR		(1ULL << 10)	/* 1.3: xattr operations */
+#define ZUFS_CAP_EXTCACHE	(1ULL << 11)	/* 1.4: GET_BLOCK may be cached */
 /* Everything this version of the header knows about. */
 #define ZUFS_CAPS_ALL		(ZUFS_CAP_ZT_WINDOW | ZUFS_CAP_NUMA_MAP | \
 				 ZUFS_CAP_PRIVATE_MOUNT | ZUFS_CAP_PMEM | \
 				 ZUFS_CAP_EXEC_BUFFER | ZUFS_CAP_NAMESPACE | \
 				 ZUFS_CAP_RW | ZUFS_CAP_FASTIO | ZUFS_CAP_SYNC | \
-				 ZUFS_CAP_SPACE | ZUFS_CAP_XATTR)
+				 ZUFS_CAP_SPACE | ZUFS_CAP_XATTR | \
+				 ZUFS_CAP_EXTCACHE)
 
 /* ~~~~ Fixed names and limits ~~~~ */
 
@@ -654,6 +661,27 @@ struct zufs_put {
 /* ret_flags */
 #define ZUFS_GB_NEW		(1U << 0)
 #define ZUFS_GB_PUT_NOW		(1U << 1)
+/*
+ * 1.4, only with ZUFS_CAP_EXTCACHE agreed (@@EXTCACHE@@):
+ * ZUFS_GB_CACHE: the kernel may keep bns[] (not the holes) and use them
+ * for later reads, read faults and writes of those blocks without a
+ * GET_BLOCK (and without puts), until it changes the file's mapping
+ * itself. The server promises that the blocks of a file move, get freed
+ * or become shared only in operations the kernel sends for that file:
+ * WRITE and GET_BLOCK with ZUFS_GB_WRITE (allocation, copy on write),
+ * SETATTR of the size, FALLOCATE, COPY (destination), CLONE (source and
+ * destination), EVICT_INODE; the kernel drops what it keeps of the file
+ * in all of these (and the range of a reply with ZUFS_GB_NEW).
+ * ZUFS_GB_CACHE_RO (with ZUFS_GB_CACHE): some block of the reply is
+ * shared (reflink): the blocks may be cached for reading only; a write
+ * must ask with ZUFS_GB_WRITE. Without it every block of the reply may be
+ * written in place (allocated and not shared).
+ * A write from the cache does not reach the server: the kernel uses it
+ * only when the write changes no size and the mtime/ctime it would stamp
+ * equal the ones the server already has (the same clock tick).
+ */
+#define ZUFS_GB_CACHE		(1U << 2)
+#define ZUFS_GB_CACHE_RO	(1U << 3)
 
 struct zufs_ioc_get_block {
 	struct zufs_ioc_hdr hdr;

@@ -6,10 +6,12 @@
  * carry puts the kernel queued (zus_api.h); they are handled first. ns.c
  * checked the request's lengths and capability; the plugin's answers are
  * checked here before they go back to the kernel (which checks them
- * again against the device).
+ * again against the device). ABI 1.4 (ZUFS_CAP_EXTCACHE): the plugin's
+ * ZUFS_GB_CACHE and ZUFS_GB_CACHE_RO reach the kernel only when agreed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -30,9 +32,11 @@ static void dataio_puts(const struct zufs_put *puts, __u32 nputs)
 	}
 }
 
-static int dataio_get_block(struct zufs_ioc_get_block *zg)
+static int dataio_get_block(struct zufs_ioc_get_block *zg, bool extcache)
 {
 	const __u32 known = ZUFS_GB_WRITE | ZUFS_GB_MMAP;
+	const __u32 ret_known = ZUFS_GB_NEW | ZUFS_GB_PUT_NOW |
+				ZUFS_GB_CACHE | ZUFS_GB_CACHE_RO;
 	struct zus_get_block gb;
 	struct zus_inode_info *ii;
 	__u64 first, last;
@@ -64,13 +68,18 @@ static int dataio_get_block(struct zufs_ioc_get_block *zg)
 	first = gb.offset >> (ii->sbi->s_blocksize_bits ?: 12);
 	last = (gb.offset + gb.len - 1) >> (ii->sbi->s_blocksize_bits ?: 12);
 	if (!gb.nr || gb.nr > ZUFS_GB_MAX || gb.nr > last - first + 1 ||
-	    (gb.ret_flags & ~(ZUFS_GB_NEW | ZUFS_GB_PUT_NOW))) {
+	    (gb.ret_flags & ~ret_known) ||
+	    (gb.ret_flags & (ZUFS_GB_CACHE | ZUFS_GB_CACHE_RO)) ==
+	    ZUFS_GB_CACHE_RO) {
 		zus_err("%s: get_block of inode %llu at %llu answered %u blocks",
 			ii->sbi->zfi->name, (unsigned long long)ii->ino,
 			(unsigned long long)gb.offset, gb.nr);
 		err = -EIO;
 		goto out;
 	}
+	/* A kernel without ZUFS_CAP_EXTCACHE does not know the bits. */
+	if (!extcache)
+		gb.ret_flags &= ~(ZUFS_GB_CACHE | ZUFS_GB_CACHE_RO);
 	zg->nr = gb.nr;
 	zg->ret_flags = gb.ret_flags;
 	err = zus_ns_getattr(ii, &zg->attr);
@@ -111,10 +120,10 @@ static int dataio_fsync(struct zufs_ioc_fsync *zf)
 
 int zus_dataio_dispatch(struct zus_zt *zt, struct zufs_ioc_hdr *hdr)
 {
-	(void)zt;
 	switch (hdr->operation) {
 	case ZUFS_OP_GET_BLOCK:
-		return dataio_get_block((void *)hdr);
+		return dataio_get_block((void *)hdr, zt && zt->srv &&
+			(zt->srv->hs.agreed_caps & ZUFS_CAP_EXTCACHE));
 	case ZUFS_OP_PUT_BLOCK: {
 		struct zufs_ioc_put_block *pb = (void *)hdr;
 

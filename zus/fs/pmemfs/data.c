@@ -540,7 +540,12 @@ static int get_blocks_tx(struct pmfs_ii *ii, uint64_t index, uint32_t n,
  * of them. PMFS_GB_WRITE allocates holes (zeroed; pmfs_map_create unshares
  * shared blocks) and, unless PMFS_GB_MMAP, extends the size to the end of
  * the range covered, with mtime/ctime, durable on return. offs[i] is the
- * byte offset of block i on the device, 0 for a hole.
+ * byte offset of block i on the device, 0 for a hole. A read sets
+ * PMFS_GB_SHARED when any block answered is shared (a write's blocks
+ * never are). Blocks of a file move, are freed or become shared only in
+ * pmfs_write, a writing pmfs_get_blocks, truncate, fallocate, copy
+ * (destination), reflink (both files) and the deletion of the inode: the
+ * kernel may cache these answers (plugin.c sets ZUFS_GB_CACHE).
  */
 int pmfs_get_blocks(struct pmfs_ii *ii, uint64_t off, uint64_t len,
 		    unsigned flags, uint64_t *offs, uint32_t max,
@@ -566,9 +571,13 @@ int pmfs_get_blocks(struct pmfs_ii *ii, uint64_t off, uint64_t len,
 	n = (uint32_t)MIN((uint64_t)max, DIV_UP(end, PMFS_BLOCK_SIZE) - index);
 	if (!(flags & PMFS_GB_WRITE)) {
 		pthread_rwlock_rdlock(&ii->lock);
-		for (uint32_t i = 0; i < n; i++)
-			offs[i] = pmfs_map_lookup(sb, pi, index + i) &
-				  ~PMFS_PTR_FLAGS;
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t ptr = pmfs_map_lookup(sb, pi, index + i);
+
+			if (ptr & PMFS_PTR_SHARED)
+				*ret_flags |= PMFS_GB_SHARED;
+			offs[i] = ptr & ~PMFS_PTR_FLAGS;
+		}
 		pthread_rwlock_unlock(&ii->lock);
 		*nr = n;
 		return 0;

@@ -267,7 +267,11 @@ static int pm_get_block(struct zus_inode_info *ii, struct zus_get_block *gb)
 	pmfs_set_now(NULL);
 	for (__u32 i = 0; !err && i < gb->nr; i++)
 		gb->bns[i] = offs[i];
-	gb->ret_flags = ret;
+	/* Blocks move only in operations the kernel sends for the file
+	 * (data.c, pmfs_get_blocks): the kernel may keep them (ABI 1.4).
+	 */
+	gb->ret_flags = (ret & PMFS_GB_NEW) | ZUFS_GB_CACHE |
+			((ret & PMFS_GB_SHARED) ? ZUFS_GB_CACHE_RO : 0);
 	return err;
 }
 

@@ -190,6 +190,7 @@ ssize_t pmfs_write(struct pmfs_ii *ii, const void *buf, size_t len,
 #define PMFS_GB_WRITE	(1U << 0)	/* = ZUFS_GB_WRITE */
 #define PMFS_GB_MMAP	(1U << 1)	/* = ZUFS_GB_MMAP */
 #define PMFS_GB_NEW	(1U << 0)	/* = ZUFS_GB_NEW (ret_flags) */
+#define PMFS_GB_SHARED	(1U << 3)	/* ret_flags: a block is shared */
 int pmfs_get_blocks(struct pmfs_ii *ii, uint64_t off, uint64_t len,
 		    unsigned flags, uint64_t *offs, uint32_t max,
 		    uint32_t *nr, unsigned *ret_flags);

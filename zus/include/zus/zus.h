@@ -251,7 +251,13 @@ struct zus_new_inode {
  * size to at least the end of the range covered and mtime/ctime to
  * *now, all durable on return. ret_flags: ZUFS_GB_NEW when a block was
  * allocated or moved, ZUFS_GB_PUT_NOW to have put_block called as soon as
- * the kernel's copy is done.
+ * the kernel's copy is done. ZUFS_GB_CACHE (ABI 1.4, opt-in): the kernel
+ * may keep these blocks and read and write them without asking again (no
+ * put_block then), so a plugin sets it only if it moves, frees or shares
+ * blocks of a file nowhere but in the operations zus_api.h lists there;
+ * with ZUFS_GB_CACHE_RO too when any block of the answer is shared (the
+ * kernel must ask before writing). libzus drops both for a kernel that
+ * did not agree to ZUFS_CAP_EXTCACHE.
  */
 struct zus_get_block {
 	__u64 offset;

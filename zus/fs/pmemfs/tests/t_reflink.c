@@ -195,6 +195,45 @@ void t_reflink(void)
 	}
 	pmfs_statfs(sb, &s);
 	CHECK_EQ(s.bfree, start.bfree);
+
+	/* get_blocks tells which answers hold a shared block (the kernel
+	 * caches those read-only); a write's blocks are never shared
+	 */
+	{
+		struct pmfs_ii *g, *h;
+		uint64_t offs[4], off2[4];
+		uint32_t nr;
+		unsigned rf;
+
+		CHECK_EQ(t_mk(sb, "g", S_IFREG | 0644, NULL, 0), 0);
+		CHECK_EQ(t_mk(sb, "h", S_IFREG | 0644, NULL, 0), 0);
+		REQUIRE(!t_walk(sb, "g", &g));
+		REQUIRE(!t_walk(sb, "h", &h));
+		CHECK_EQ(pmfs_write(g, buf, 4 * 4096, 0), 4 * 4096);
+		CHECK_EQ(pmfs_get_blocks(g, 0, 4 * 4096, 0, offs, 4, &nr, &rf),
+			 0);
+		CHECK(nr == 4 && offs[0] && offs[3] && !rf);
+		CHECK_EQ(pmfs_remap(g, 0, h, 0, 2 * 4096, false, &same), 0);
+		CHECK_EQ(pmfs_get_blocks(g, 0, 4 * 4096, 0, off2, 4, &nr, &rf),
+			 0);
+		CHECK(nr == 4 && !memcmp(offs, off2, sizeof(offs)));
+		CHECK(rf == PMFS_GB_SHARED);
+		CHECK_EQ(pmfs_get_blocks(g, 2 * 4096, 2 * 4096, 0, off2, 4, &nr,
+					 &rf), 0);
+		CHECK(nr == 2 && !rf);
+		CHECK_EQ(pmfs_get_blocks(h, 4096, 1, 0, off2, 4, &nr, &rf), 0);
+		CHECK(nr == 1 && off2[0] == offs[1] && rf == PMFS_GB_SHARED);
+		/* copy on write: a new block, not shared */
+		CHECK_EQ(pmfs_get_blocks(g, 4096, 10, PMFS_GB_WRITE, off2, 4,
+					 &nr, &rf), 0);
+		CHECK(nr == 1 && off2[0] != offs[1] && rf == PMFS_GB_NEW);
+		CHECK_EQ(pmfs_get_blocks(g, 4096, 1, 0, off2, 4, &nr, &rf), 0);
+		CHECK(nr == 1 && !rf);
+		pmfs_iput(g);
+		pmfs_iput(h);
+		CHECK_EQ(t_unlink(sb, "g"), 0);
+		CHECK_EQ(t_unlink(sb, "h"), 0);
+	}
 	pmfs_unmount(sb);
 	CHECK_EQ(t_fsck(&im, false, true), 0);
 	img_remove(&im);
