@@ -22,15 +22,25 @@ version=$(cat "$top/VERSION")
 for k in $kernels; do
 	dir="$top/build/$out/$k"
 	mkdir -p "$dir"
-	# Refresh sources, keep objects: kbuild rebuilds only what changed.
+	# Refresh sources. When any changed, or the kernel's headers did,
+	# build from scratch: an incremental kbuild of an external module
+	# (6.1) can leave symbols out of zuf.ko's modversions table, and the
+	# kernel then refuses to load it ("no symbol version for ...").
+	changed=
 	for f in "$top"/src/*.c "$top"/src/*.h "$top"/src/Kbuild "$top"/src/Makefile "$top"/src/probe.sh; do
 		case "$f" in */zuf_config.h) continue ;; esac
-		cmp -s "$f" "$dir/$(basename "$f")" || cp "$f" "$dir/"
+		cmp -s "$f" "$dir/$(basename "$f")" || { cp "$f" "$dir/"; changed=1; }
 	done
 	mkdir -p "$dir/probes"
 	for f in "$top"/src/probes/*.c; do
-		cmp -s "$f" "$dir/probes/$(basename "$f")" || cp "$f" "$dir/probes/"
+		cmp -s "$f" "$dir/probes/$(basename "$f")" || { cp "$f" "$dir/probes/"; changed=1; }
 	done
+	headers=$(cksum <"/lib/modules/$k/build/Module.symvers" 2>/dev/null || echo none)
+	[ "$(cat "$dir/.headers" 2>/dev/null)" = "$headers" ] || changed=1
+	if [ -n "$changed" ]; then
+		(cd "$dir" && rm -f ./*.o ./*.ko ./*.mod ./*.mod.c ./.*.cmd ./.*.d \
+			Module.symvers modules.order zuf_config.h .headers)
+	fi
 	echo "  KMOD    $k${fault:+ (fault=$fault)}"
 	if ! make -s -C "$dir" KVER="$k" ZUFS_VERSION="$version" ZUF_WERROR=1 \
 		ZUF_FAULT="$fault" > "$dir/build.log" 2>&1; then
@@ -38,5 +48,6 @@ for k in $kernels; do
 		echo "build-modules: zuf.ko for $k failed" >&2
 		exit 1
 	fi
+	echo "$headers" >"$dir/.headers"
 	grep -v '^Skipping BTF generation' "$dir/build.log" || true
 done
