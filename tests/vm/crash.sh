@@ -121,7 +121,8 @@ if ! python3 "$CRASHFS" selftest >"$work/selftest.txt" 2>&1; then
 	echo "crash.sh: crashfs.py selftest failed" >&2
 	exit 2
 fi
-base=$(vm_build_base) || exit 2
+VM_ROOT=$(vm_build_base) || exit 2
+boot=$(vm_build_boot) || exit 2
 mods=$(vm_build_modules "$VM_REL") || exit 2
 payload=$work/payload.cpio
 # vm_build_payload overlays $VM_REPO/build/stage: point it at --stage
@@ -138,43 +139,22 @@ if [ "$fs" = pmemfs ]; then
 	# the host's copy of the checker, from the same stage
 	cp "$stage/usr/sbin/fsck.pmemfs" "$work/fsck.pmemfs" || exit 2
 fi
-# Python under TCG: compiling the modules at every start costs seconds per
-# boot, and the guest root has no .pyc files. Ship unchecked-hash .pyc files
-# of what crashfs.py imports (compiled from the guest's own sources) and of
-# crashfs.py itself; a Python that cannot use them just compiles as before.
+# Python under TCG: compiling crashfs.py at every start costs a second per
+# boot (the guest root has the rest of Python compiled). Ship an
+# unchecked-hash .pyc of it; a Python that cannot use it compiles as before.
 pyc=$work/pyc.cpio
-python3 - "$HERE/crash/suite" "$base" "$work/pyc" <<'EOF' || exit 2
-import importlib.util, os, py_compile, subprocess, sys, sysconfig
-suite, base, dest = sys.argv[1:]
-sys.dont_write_bytecode = True
-sys.path.insert(0, suite)
-import crashfs, argparse, ctypes, json, mmap, re, stat, termios  # noqa
-std = sysconfig.get_paths()["stdlib"]
-rels = sorted({os.path.relpath(m.__file__, std) for m in list(sys.modules.values())
-               if (getattr(m, "__file__", None) or "").startswith(std + "/") and
-               m.__file__.endswith(".py") and "-packages/" not in m.__file__})
-ver = "python%d.%d" % sys.version_info[:2]
-os.makedirs(dest)
-subprocess.run(["cpio", "-id", "--quiet"] + ["usr/lib/%s/%s" % (ver, r) for r in rels],
-               stdin=open(base, "rb"), cwd=dest, check=False)
-mode = py_compile.PycInvalidationMode.UNCHECKED_HASH
-n = 0
-for r in rels:
-    src = os.path.join(dest, "usr/lib", ver, r)
-    if os.path.exists(src):
-        py_compile.compile(src, importlib.util.cache_from_source(src), dfile="/usr/lib/%s/%s" % (ver, r),
-                           doraise=True, invalidation_mode=mode)
-        os.remove(src)
-        n += 1
+python3 - "$HERE/crash/suite" "$work/pyc" <<'EOF' || exit 2
+import importlib.util, os, py_compile, sys
+suite, dest = sys.argv[1:]
 os.makedirs(dest + "/zufs/suite")
 py_compile.compile(suite + "/crashfs.py", importlib.util.cache_from_source(dest + "/zufs/suite/crashfs.py"),
-                   dfile="/zufs/suite/crashfs.py", doraise=True, invalidation_mode=mode)
-print("crash: %d precompiled guest Python modules (%s)" % (n + 1, ver), file=sys.stderr)
+                   dfile="/zufs/suite/crashfs.py", doraise=True,
+                   invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
 EOF
 (cd "$work/pyc" && find . -type d -exec chmod 755 {} +) && _vm_cpio "$work/pyc" "$pyc" -R 0:0 || exit 2
 rm -rf "$work/pyc"
 VM_INITRD=$work/initrd
-vm_make_initrd "$VM_INITRD" "$base" "$mods" "$payload" "$pyc" || exit 2
+vm_make_initrd "$VM_INITRD" "$boot" "$mods" "$payload" "$pyc" || exit 2
 rm -f "$payload" "$pyc"
 VM_SLOW_SIZE=64M
 vm_prepare_disks "$pmem" "$slow" fresh || exit 2

@@ -55,13 +55,14 @@ mkdir -p "$logdir" "$VM_BUILD/run" "$(dirname "$results")" || exit 2
 : >"$results"
 
 t_start=$SECONDS
-base=$(vm_build_base) || exit 2
+VM_ROOT=$(vm_build_base) || exit 2
+boot=$(vm_build_boot) || exit 2
 mods=$(vm_build_modules "$VM_REL") || exit 2
 payload=$VM_BUILD/run/$tag.payload.cpio
 vm_build_payload "$payload" --suite "$suite" --module "$module" \
 	--timeout "$ttimeout" --name "$name" --line "$VM_LINE" || exit 2
 VM_INITRD=$VM_BUILD/run/$tag.initrd
-vm_make_initrd "$VM_INITRD" "$base" "$mods" "$payload" || exit 2
+vm_make_initrd "$VM_INITRD" "$boot" "$mods" "$payload" || exit 2
 vm_prepare_disks "$pmem" "$slow" "$fresh" || exit 2
 VM_PMEM=$pmem VM_SLOW=$slow
 VM_CONSOLE=$logdir/$tag.log VM_RESULT=$logdir/$tag.result VM_APPEND=$append
