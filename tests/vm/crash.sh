@@ -321,7 +321,7 @@ for ((b = 1; b <= boots; b++)); do
 	t0=$SECONDS
 	# the killed VM's wrapper may hold the pmem lock for a moment more
 	flock -w 30 "$pmem.lock" true
-	vm_start $((boot_timeout + 120)) || exit 2
+	vm_boot $((boot_timeout + 120)) || exit 2
 	killed=0 where=""
 	if [ $wl = 1 ]; then
 		if vm_wait_line '^CR WL-START' "$boot_timeout"; then

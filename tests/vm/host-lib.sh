@@ -11,6 +11,8 @@
 #   vm_prepare_disks PMEMFILE SLOWFILE [fresh]
 #   VM_INITRD=OUT VM_ROOT=... VM_PMEM=... VM_SLOW=... VM_CONSOLE=log VM_RESULT=res \
 #       vm_start 600                # sets VM_PID (qemu) and VM_TPID
+#   vm_boot 600                     # vm_start, rebooting a kernel that failed
+#                                   # before userspace (see there)
 #   vm_wait_line '^DONE' 300        # wait for a line on the result channel
 #   vm_kill                         # kill -9 QEMU (crash tests)
 #   vm_wait_exit 60                 # wait for QEMU to end by itself
@@ -381,6 +383,43 @@ random.trust_cpu=on ${VM_APPEND:-}"
 }
 
 vm_running() { [ -n "${VM_TPID:-}" ] && kill -0 "$VM_TPID" 2>/dev/null; }
+
+# vm_early_problem LOG: print the first kernel problem line the console
+# shows before the kernel started userspace ("Run /init as init process")
+# and succeed; fail when there is none. Before that line nothing of ZUFS
+# and nothing of the test has run (the stage-1 init is userspace).
+vm_early_problem() {
+	local pre=$1.pre hit
+	tr -d '\r' <"$1" | sed '/Run \/init as init process/q' >"$pre"
+	hit=$(vm_scan_console "$pre" 0 | sed -n 's/^>> //p' | head -n 1)
+	rm -f "$pre"
+	[ -n "$hit" ] && echo "$hit"
+}
+
+# vm_boot HARD: vm_start, then wait until the kernel has started userspace.
+# A boot whose kernel oopsed before that point (e.g. the stale-int3 "Oops:
+# int3" QEMU's multi-threaded TCG rarely leaves behind when the kernel
+# patches its own text at boot, twice in the several hundred boots of this project so far) ran nothing
+# of ZUFS and touched no disk: its console is kept as LOG.early-N, the
+# reason is printed, and the VM boots again, up to VM_EARLY_RETRIES (2)
+# times. A problem after userspace started is never retried.
+vm_boot() {
+	local hard=${1:-600} try=0 end early
+	while :; do
+		vm_start "$hard" || return 1
+		end=$((SECONDS + 180))
+		while vm_running && [ $SECONDS -lt $end ] &&
+			! grep -aq 'Run /init as init process' "$VM_CONSOLE"; do
+			sleep 0.1
+		done
+		early=$(vm_early_problem "$VM_CONSOLE") || return 0
+		[ "$try" -ge "${VM_EARLY_RETRIES:-2}" ] && return 0
+		try=$((try + 1))
+		vm_kill
+		mv -f "$VM_CONSOLE" "$VM_CONSOLE.early-$try"
+		vm_msg "the guest kernel failed before it started userspace, before anything of ZUFS ran: ${early#*] }; console kept as $VM_CONSOLE.early-$try; booting again ($try of ${VM_EARLY_RETRIES:-2})"
+	done
+}
 
 # vm_wait_line ERE TIMEOUT [FILE]: wait until FILE (default VM_RESULT) has a
 # line matching ERE. Fails on timeout or when QEMU ended without it.

@@ -73,7 +73,7 @@ trap 'vm_kill; exit 130' INT TERM
 echo "vm: $VM_REL suite=$name module=$module pmem=$pmem log=$VM_CONSOLE" >&2
 t_boot=$SECONDS
 # QEMU gets a hard SIGKILL a little after our own deadline.
-vm_start $((timeout + 30)) || exit 2
+vm_boot $((timeout + 30)) || exit 2
 if vm_wait_line '^DONE' "$timeout"; then
 	vm_wait_exit 20 || { vm_msg "QEMU did not power off after DONE: killing it"; vm_kill; }
 else
