@@ -258,6 +258,8 @@ ssize_t zuf_fast_rw(struct kiocb *kiocb, struct iov_iter *iter, bool write)
 			zuf_put_queue(sb, gb->zus_ii, pos >> PAGE_SHIFT, nr,
 				      flags, copied,
 				      gb->ret_flags & ZUFS_GB_PUT_NOW);
+		else if (write && copied)
+			zuf_times_dirty(inode);
 		pos += copied;
 		done += copied;
 		if (short_copy) {
@@ -348,12 +350,16 @@ static int zuf_dax_writeback(struct inode *inode, loff_t start, loff_t end)
 int zuf_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 {
 	struct inode *inode = file_inode(file);
-	int err = 0;
+	int err;
+
+	/* times of writes through the extent cache */
+	err = zuf_flush_times(inode);
 
 	/* Stores through a shared writable mapping may sit in the CPU
 	 * caches: write them back while such a mapping exists (msync).
 	 */
-	if (mapping_writably_mapped(inode->i_mapping) && zuf_fastio(inode))
+	if (!err && mapping_writably_mapped(inode->i_mapping) &&
+	    zuf_fastio(inode))
 		err = zuf_dax_writeback(inode, start, end);
 	if (!err)
 		err = zuf_dispatch_fsync(inode->i_sb, ZUF_II(inode)->zus_ii,

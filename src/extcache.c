@@ -8,8 +8,8 @@
  * "writable in place" bit (clear with ZUFS_GB_CACHE_RO: a shared block).
  * Reads and read faults of blocks all in the cache copy or map without a
  * round trip to the server; so do writes into writable blocks that change
- * no size and whose mtime/ctime stamp would be what the server already
- * has (see zuf_ec_write_ok).
+ * no size (zuf_ec_write_ok): they move mtime/ctime in the inode only, and
+ * the server gets those at write_inode or fsync (zuf_times_dirty).
  *
  * Invalidation: every operation the kernel sends that can move, free or
  * share blocks of a file drops the file's whole cache after the server
@@ -171,17 +171,10 @@ miss:
 
 /*
  * May a write of [pos, pos + len) (inode locked) skip GET_BLOCK? Only if
- * the server would change nothing but the data: no new size, and the
- * mtime/ctime it would stamp (current_time) are the ones it has already
- * (the inode's are the server's: every reply updates them).
+ * the server would change nothing but the data and the times: no new
+ * size. The caller moves the times (zuf_times_dirty).
  */
 bool zuf_ec_write_ok(struct inode *inode, loff_t pos, size_t len)
 {
-	struct timespec64 now, at, mt, ct;
-
-	if (pos + len > i_size_read(inode) || IS_NOCMTIME(inode))
-		return false;
-	now = current_time(inode);
-	zuf_inode_get_times(inode, &at, &mt, &ct);
-	return timespec64_equal(&now, &mt) && timespec64_equal(&now, &ct);
+	return pos + len <= i_size_read(inode);
 }

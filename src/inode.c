@@ -57,6 +57,7 @@ struct inode *zuf_alloc_inode(struct super_block *sb)
 	zii->btime.tv_sec = 0;
 	zii->btime.tv_nsec = 0;
 	zii->flags = 0;
+	zii->state = 0;
 	zuf_ec_init(zii);
 	return &zii->vfs_inode;
 }
@@ -149,6 +150,8 @@ static bool zuf_valid_attr(const struct zufs_attr *a)
 /* Take the server's view of an inode we hold; its type never changes. */
 int zuf_update_attr(struct inode *inode, const struct zufs_attr *a)
 {
+	struct timespec64 mt = zuf_ts(&a->mtime), ct = zuf_ts(&a->ctime);
+
 	if (!zuf_valid_attr(a) || a->ino != inode->i_ino ||
 	    ((a->mode ^ inode->i_mode) & S_IFMT)) {
 		pr_err_ratelimited("%s: server gave invalid attributes for inode %lu\n",
@@ -162,8 +165,17 @@ int zuf_update_attr(struct inode *inode, const struct zufs_attr *a)
 	i_size_write(inode, a->size);
 	inode->i_blocks = a->blocks;
 	inode->i_generation = a->generation;
-	zuf_inode_set_times(inode, zuf_ts(&a->atime), zuf_ts(&a->mtime),
-			    zuf_ts(&a->ctime));
+	if (test_bit(ZUF_II_TIMES_DIRTY, &ZUF_II(inode)->state)) {
+		/* the server has not seen the newer times of cached writes */
+		struct timespec64 at0, mt0, ct0;
+
+		zuf_inode_get_times(inode, &at0, &mt0, &ct0);
+		if (timespec64_compare(&mt0, &mt) > 0)
+			mt = mt0;
+		if (timespec64_compare(&ct0, &ct) > 0)
+			ct = ct0;
+	}
+	zuf_inode_set_times(inode, zuf_ts(&a->atime), mt, ct);
 	ZUF_II(inode)->btime = zuf_ts(&a->btime);
 	zuf_set_inode_flags(inode, a->flags);
 	return 0;
@@ -247,7 +259,13 @@ int zuf_setattr(zuf_idmap_t *idmap, struct dentry *dentry,
 		filemap_invalidate_unlock(inode->i_mapping);
 	}
 	if (err) {
+		/* exactly the old values, not newer dirty times */
+		bool dirty = test_and_clear_bit(ZUF_II_TIMES_DIRTY,
+						&ZUF_II(inode)->state);
+
 		zuf_update_attr(inode, &old);
+		if (dirty)
+			set_bit(ZUF_II_TIMES_DIRTY, &ZUF_II(inode)->state);
 		goto out;
 	}
 	err = zuf_update_attr(inode, &zsa->attr);
@@ -307,6 +325,56 @@ int zuf_store_times(struct inode *inode, struct timespec64 now, int flags)
 			      NULL, 0, false);
 	if (!err)
 		zuf_inode_set_times(inode, at, mt, ct);
+	kfree(zsa);
+	return err;
+}
+
+/*
+ * A write that skipped the server (the extent cache, inode locked) moves
+ * mtime/ctime in the inode only and marks it dirty; the server gets them
+ * from ->write_inode (sync, syncfs, umount, writeback of inodes dirty for
+ * dirty_expire_centisecs) or fsync, like a disk filesystem's inode times.
+ * Replies of the server meanwhile keep the newer times (zuf_update_attr).
+ */
+void zuf_times_dirty(struct inode *inode)
+{
+	struct timespec64 now, at, mt, ct;
+
+	if (IS_NOCMTIME(inode))
+		return;
+	now = current_time(inode);
+	zuf_inode_get_times(inode, &at, &mt, &ct);
+	if (timespec64_equal(&now, &mt) && timespec64_equal(&now, &ct))
+		return;
+	zuf_inode_set_times(inode, at, now, now);
+	smp_mb__before_atomic();	/* the times, then the bit */
+	set_bit(ZUF_II_TIMES_DIRTY, &ZUF_II(inode)->state);
+	mark_inode_dirty_sync(inode);
+}
+
+/* Send the times zuf_times_dirty moved to the server (SETATTR). */
+int zuf_flush_times(struct inode *inode)
+{
+	struct zuf_inode_info *zii = ZUF_II(inode);
+	struct zufs_ioc_setattr *zsa;
+	int err;
+
+	if (!test_and_clear_bit(ZUF_II_TIMES_DIRTY, &zii->state))
+		return 0;
+	zsa = kzalloc(sizeof(*zsa), GFP_NOFS);
+	if (!zsa) {
+		set_bit(ZUF_II_TIMES_DIRTY, &zii->state);
+		return -ENOMEM;
+	}
+	zuf_get_attr(inode, &zsa->attr);
+	zsa->zus_ii = zii->zus_ii;
+	zsa->mask = ZUFS_ATTR_MTIME | ZUFS_ATTR_CTIME;
+	err = zuf_dispatch_op(inode->i_sb, &zsa->hdr, ZUFS_OP_SETATTR,
+			      sizeof(*zsa),
+			      offsetof(struct zufs_ioc_setattr, attr),
+			      NULL, 0, false);
+	if (err)	/* e.g. a dead server: the next sync or fsync says so */
+		set_bit(ZUF_II_TIMES_DIRTY, &zii->state);
 	kfree(zsa);
 	return err;
 }

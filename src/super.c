@@ -6,6 +6,7 @@
  */
 #include "zuf.h"
 
+#include <linux/backing-dev.h>
 #include <linux/blkdev.h>
 #include <linux/ctype.h>
 #include <linux/fs_context.h>
@@ -111,10 +112,16 @@ out:
 	return 0;
 }
 
+static int zuf_write_inode(struct inode *inode, struct writeback_control *wbc)
+{
+	return zuf_flush_times(inode);
+}
+
 static const struct super_operations zuf_sops = {
 	.alloc_inode	= zuf_alloc_inode,
 	.free_inode	= zuf_free_inode,
 	.evict_inode	= zuf_evict_inode,
+	.write_inode	= zuf_write_inode,
 	.put_super	= zuf_put_super,
 	.statfs		= zuf_statfs,
 	.sync_fs	= zuf_sync_fs,
@@ -153,6 +160,14 @@ static int zuf_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_fs_info = sbi;
 	sb->s_magic = zft->magic;
 	sb->s_op = &zuf_sops;
+	/* Writeback reaches ->write_inode (times of cached writes) only
+	 * through a bdi that does writeback: the device's, else our own.
+	 */
+	if (sb->s_bdi == &noop_backing_dev_info) {
+		err = super_setup_bdi(sb);
+		if (err)
+			goto out;
+	}
 	if (zuf_root->agreed_caps & ZUFS_CAP_XATTR) {
 		sb->s_xattr = zuf_xattr_handlers;
 		sb->s_flags |= SB_POSIXACL;

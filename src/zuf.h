@@ -184,7 +184,11 @@ struct zuf_inode_info {
 	u32 flags;		/* FS_*_FL as the server stores them */
 	struct xarray ec;	/* extcache.c: block index -> pmem block */
 	u64 ec_gen;		/* under the xa_lock of ec */
+	unsigned long state;	/* ZUF_II_* bits */
 };
+
+/* mtime/ctime moved in the inode only, not yet sent (zuf_times_dirty) */
+#define ZUF_II_TIMES_DIRTY	0
 
 static inline struct zuf_inode_info *ZUF_II(struct inode *inode)
 {
@@ -238,6 +242,8 @@ int zuf_dispatch_op(struct super_block *sb, struct zufs_ioc_hdr *hdr,
 struct zufs_time zuf_now(struct inode *inode);
 int zuf_update_attr(struct inode *inode, const struct zufs_attr *a);
 void zuf_get_attr(struct inode *inode, struct zufs_attr *a);
+void zuf_times_dirty(struct inode *inode);
+int zuf_flush_times(struct inode *inode);
 void zuf_set_inode_ops(struct inode *inode, u32 rdev);
 int zuf_setattr(zuf_idmap_t *idmap, struct dentry *dentry,
 		struct iattr *iattr);

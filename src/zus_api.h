@@ -677,8 +677,9 @@ struct zufs_put {
  * must ask with ZUFS_GB_WRITE. Without it every block of the reply may be
  * written in place (allocated and not shared).
  * A write from the cache does not reach the server: the kernel uses it
- * only when the write changes no size and the mtime/ctime it would stamp
- * equal the ones the server already has (the same clock tick).
+ * only when the write changes no size, moves mtime/ctime in its inode and
+ * sends them later, as a SETATTR of ZUFS_ATTR_MTIME | ZUFS_ATTR_CTIME,
+ * at fsync, syncfs/sync, umount or inode writeback.
  */
 #define ZUFS_GB_CACHE		(1U << 2)
 #define ZUFS_GB_CACHE_RO	(1U << 3)
