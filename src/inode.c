@@ -158,6 +158,8 @@ int zuf_update_attr(struct inode *inode, const struct zufs_attr *a)
 				   inode->i_sb->s_type->name, inode->i_ino);
 		return -EIO;
 	}
+	if (is_sxid(a->mode))	/* see SB_NOSEC in zuf_fill_super */
+		inode->i_flags &= ~S_NOSEC;
 	inode->i_mode = a->mode;
 	inode->i_uid = make_kuid(&init_user_ns, a->uid);
 	inode->i_gid = make_kgid(&init_user_ns, a->gid);

@@ -160,6 +160,12 @@ static int zuf_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_fs_info = sbi;
 	sb->s_magic = zft->magic;
 	sb->s_op = &zuf_sops;
+	/* Once a write found no setuid/setgid bit and no security.capability
+	 * to remove, the VFS marks the inode S_NOSEC and later writes skip the
+	 * check (a getxattr round trip each) until a chmod or a security.*
+	 * xattr clears it; every change of those goes through this kernel.
+	 */
+	sb->s_flags |= SB_NOSEC;
 	/* Writeback reaches ->write_inode (times of cached writes) only
 	 * through a bdi that does writeback: the device's, else our own.
 	 */
