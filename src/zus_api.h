@@ -37,7 +37,8 @@
  * 1.4 (unreleased)
  *   - ZUFS_CAP_EXTCACHE: GET_BLOCK ret_flags ZUFS_GB_CACHE and
  *     ZUFS_GB_CACHE_RO: the kernel may keep the blocks of a reply and use
- *     them without asking again (no layout change)
+ *     them without asking again (no layout change); a write from the
+ *     cache reaches the server only as a later SETATTR of mtime/ctime
  *
  * 1.0 to 1.2 were development steps before the first release (zufs
  * 0.1.0), and 1.1 changed the layout of zufs_mount_info; the first released
