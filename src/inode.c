@@ -296,9 +296,32 @@ int zuf_getattr(zuf_idmap_t *idmap, const struct path *path,
  * the server does not stamp it. Only the times are taken back from the
  * reply (nothing here holds the inode lock).
  */
-int zuf_store_times(struct inode *inode, struct timespec64 now, int flags)
+/* SETATTR of the times in @mask (ZUFS_ATTR_*TIME), as given. */
+static int zuf_send_times(struct inode *inode, u32 mask, struct timespec64 at,
+			  struct timespec64 mt, struct timespec64 ct)
 {
 	struct zufs_ioc_setattr *zsa;
+	int err;
+
+	zsa = kzalloc(sizeof(*zsa), GFP_NOFS);
+	if (!zsa)
+		return -ENOMEM;
+	zuf_get_attr(inode, &zsa->attr);
+	zsa->attr.atime = zuf_zt(at);
+	zsa->attr.mtime = zuf_zt(mt);
+	zsa->attr.ctime = zuf_zt(ct);
+	zsa->zus_ii = ZUF_II(inode)->zus_ii;
+	zsa->mask = mask;
+	err = zuf_dispatch_op(inode->i_sb, &zsa->hdr, ZUFS_OP_SETATTR,
+			      sizeof(*zsa),
+			      offsetof(struct zufs_ioc_setattr, attr),
+			      NULL, 0, false);
+	kfree(zsa);
+	return err;
+}
+
+int zuf_store_times(struct inode *inode, struct timespec64 now, int flags)
+{
 	struct timespec64 at, mt, ct;
 	int err;
 
@@ -311,23 +334,12 @@ int zuf_store_times(struct inode *inode, struct timespec64 now, int flags)
 		mt = now;
 	if (flags & S_CTIME)
 		ct = now;
-	zsa = kzalloc(sizeof(*zsa), GFP_KERNEL);
-	if (!zsa)
-		return -ENOMEM;
-	zuf_get_attr(inode, &zsa->attr);
-	zsa->attr.atime = zuf_zt(at);
-	zsa->attr.mtime = zuf_zt(mt);
-	zsa->attr.ctime = zuf_zt(ct);
-	zsa->zus_ii = ZUF_II(inode)->zus_ii;
-	zsa->mask = ZUFS_ATTR_CTIME | ((flags & S_ATIME) ? ZUFS_ATTR_ATIME : 0) |
-		    ((flags & S_MTIME) ? ZUFS_ATTR_MTIME : 0);
-	err = zuf_dispatch_op(inode->i_sb, &zsa->hdr, ZUFS_OP_SETATTR,
-			      sizeof(*zsa),
-			      offsetof(struct zufs_ioc_setattr, attr),
-			      NULL, 0, false);
+	err = zuf_send_times(inode, ZUFS_ATTR_CTIME |
+			     ((flags & S_ATIME) ? ZUFS_ATTR_ATIME : 0) |
+			     ((flags & S_MTIME) ? ZUFS_ATTR_MTIME : 0),
+			     at, mt, ct);
 	if (!err)
 		zuf_inode_set_times(inode, at, mt, ct);
-	kfree(zsa);
 	return err;
 }
 
@@ -357,27 +369,17 @@ void zuf_times_dirty(struct inode *inode)
 /* Send the times zuf_times_dirty moved to the server (SETATTR). */
 int zuf_flush_times(struct inode *inode)
 {
-	struct zuf_inode_info *zii = ZUF_II(inode);
-	struct zufs_ioc_setattr *zsa;
+	unsigned long *state = &ZUF_II(inode)->state;
+	struct timespec64 at, mt, ct;
 	int err;
 
-	if (!test_and_clear_bit(ZUF_II_TIMES_DIRTY, &zii->state))
+	if (!test_and_clear_bit(ZUF_II_TIMES_DIRTY, state))
 		return 0;
-	zsa = kzalloc(sizeof(*zsa), GFP_NOFS);
-	if (!zsa) {
-		set_bit(ZUF_II_TIMES_DIRTY, &zii->state);
-		return -ENOMEM;
-	}
-	zuf_get_attr(inode, &zsa->attr);
-	zsa->zus_ii = zii->zus_ii;
-	zsa->mask = ZUFS_ATTR_MTIME | ZUFS_ATTR_CTIME;
-	err = zuf_dispatch_op(inode->i_sb, &zsa->hdr, ZUFS_OP_SETATTR,
-			      sizeof(*zsa),
-			      offsetof(struct zufs_ioc_setattr, attr),
-			      NULL, 0, false);
+	zuf_inode_get_times(inode, &at, &mt, &ct);
+	err = zuf_send_times(inode, ZUFS_ATTR_MTIME | ZUFS_ATTR_CTIME,
+			     at, mt, ct);
 	if (err)	/* e.g. a dead server: the next sync or fsync says so */
-		set_bit(ZUF_II_TIMES_DIRTY, &zii->state);
-	kfree(zsa);
+		set_bit(ZUF_II_TIMES_DIRTY, state);
 	return err;
 }
 
