@@ -227,36 +227,19 @@ int zuf_fiemap(struct inode *inode, struct fiemap_extent_info *fieinfo,
 }
 
 /*
- * copy_file_range between two files of one ZUFS mount: the server copies
- * pmem to pmem. Anything else (another filesystem) gets -EXDEV and the
- * VFS falls back to its generic copy.
+ * COPY of len bytes, pos_in of in to pos_out of out; the caller holds both
+ * inode locks and both invalidate locks and dropped what out maps of the
+ * range. Returns bytes copied (short at in's EOF or out of space) or -errno.
  */
-ssize_t zuf_copy_file_range(struct file *file_in, loff_t pos_in,
-			    struct file *file_out, loff_t pos_out,
-			    size_t len, unsigned int flags)
+static ssize_t zuf_send_copy(struct inode *in, loff_t pos_in,
+			     struct inode *out, loff_t pos_out, u64 len)
 {
-	struct inode *in = file_inode(file_in), *out = file_inode(file_out);
 	struct zufs_ioc_copy *zc;
 	ssize_t ret;
 
-	if (flags)
-		return -EINVAL;
-	if (in->i_sb != out->i_sb || !zuf_has_space())
-		return -EXDEV;
-	if (!S_ISREG(in->i_mode) || !S_ISREG(out->i_mode))
-		return -EINVAL;
-	if (!len)
-		return 0;
 	zc = kzalloc(sizeof(*zc), GFP_KERNEL);
 	if (!zc)
 		return -ENOMEM;
-	lock_two_nondirectories(in, out);
-	ret = file_remove_privs(file_out);
-	if (ret)
-		goto out;
-	inode_dio_wait(out);
-	filemap_invalidate_lock(out->i_mapping);
-	truncate_pagecache_range(out, pos_out, pos_out + len - 1);
 	zc->dst_ii = ZUF_II(out)->zus_ii;
 	zc->src_ii = ZUF_II(in)->zus_ii;
 	zc->src_off = pos_in;
@@ -268,7 +251,7 @@ ssize_t zuf_copy_file_range(struct file *file_in, loff_t pos_in,
 			      false);
 	zuf_ec_invalidate(out);	/* written, copied on write or punched */
 	if (!ret && zc->done > len) {
-		pr_err_ratelimited("%s: server claims %llu bytes of a %zu byte copy\n",
+		pr_err_ratelimited("%s: server claims %llu bytes of a %llu byte copy\n",
 				   out->i_sb->s_type->name, zc->done, len);
 		ret = -EIO;
 	}
@@ -276,10 +259,125 @@ ssize_t zuf_copy_file_range(struct file *file_in, loff_t pos_in,
 		ret = zuf_update_attr(out, &zc->attr);
 	if (!ret)
 		ret = zc->done;
-	filemap_invalidate_unlock(out->i_mapping);
+	kfree(zc);
+	return ret;
+}
+
+/*
+ * CLONE (dedupe: compare first) of len bytes, pos_in of in to pos_out of
+ * out, locked and unmapped as for COPY and with in's range unmapped too.
+ * Returns 0, -EBADE when a dedupe found different bytes, or -errno.
+ */
+static int zuf_send_clone(struct inode *in, loff_t pos_in, struct inode *out,
+			  loff_t pos_out, u64 len, bool dedupe)
+{
+	struct zufs_ioc_clone *zc;
+	int err;
+
+	zc = kzalloc(sizeof(*zc), GFP_KERNEL);
+	if (!zc)
+		return -ENOMEM;
+	zc->dst_ii = ZUF_II(out)->zus_ii;
+	zc->src_ii = ZUF_II(in)->zus_ii;
+	zc->src_off = pos_in;
+	zc->dst_off = pos_out;
+	zc->flags = dedupe ? ZUFS_CLONE_DEDUPE : 0;
+	zc->now = zuf_now(out);
+	zc->hdr.len = len;
+	err = zuf_dispatch_op(out->i_sb, &zc->hdr, ZUFS_OP_CLONE, sizeof(*zc),
+			      offsetof(struct zufs_ioc_clone, same), NULL, 0,
+			      false);
+	/* the source's blocks are shared now, the destination's replaced */
+	zuf_ec_invalidate(in);
+	zuf_ec_invalidate(out);
+	if (!err && (zc->same > 1 || (!dedupe && !zc->same))) {
+		pr_err_ratelimited("%s: server answered a clone with same = %u\n",
+				   out->i_sb->s_type->name, zc->same);
+		err = -EIO;
+	}
+	if (!err)
+		err = zuf_update_attr(out, &zc->attr);
+	if (!err && !zc->same)
+		err = -EBADE;
+	kfree(zc);
+	return err;
+}
+
+/*
+ * copy_file_range between two files of one ZUFS mount, done by the server.
+ * Where both offsets sit at the same place in a block, the whole blocks in
+ * between are shared copy on write (CLONE, as XFS and btrfs do for
+ * copy_file_range and cp): a copy of a large file takes no time and no
+ * space. The rest, or all of it when the server cannot clone, is copied
+ * pmem to pmem (COPY). Anything else (another filesystem) gets -EXDEV and
+ * the VFS falls back to its generic copy.
+ */
+ssize_t zuf_copy_file_range(struct file *file_in, loff_t pos_in,
+			    struct file *file_out, loff_t pos_out,
+			    size_t len, unsigned int flags)
+{
+	struct inode *in = file_inode(file_in), *out = file_inode(file_out);
+	u64 bs = i_blocksize(out), done = 0, head, mid;
+	loff_t size_in;
+	ssize_t ret;
+
+	if (flags)
+		return -EINVAL;
+	if (in->i_sb != out->i_sb || !zuf_has_space())
+		return -EXDEV;
+	if (!S_ISREG(in->i_mode) || !S_ISREG(out->i_mode))
+		return -EINVAL;
+	lock_two_nondirectories(in, out);
+	/* the VFS looked at the size without the lock */
+	size_in = i_size_read(in);
+	len = pos_in < size_in ? min_t(u64, len, size_in - pos_in) : 0;
+	if (!len) {
+		ret = 0;
+		goto out;
+	}
+	ret = file_remove_privs(file_out);
+	if (ret)
+		goto out;
+	inode_dio_wait(out);
+	filemap_invalidate_lock_two(in->i_mapping, out->i_mapping);
+	/* no mapping may keep writing into source blocks that get shared */
+	unmap_mapping_range(in->i_mapping, pos_in, len, 0);
+	truncate_pagecache_range(out, pos_out, pos_out + len - 1);
+
+	head = len;
+	mid = 0;
+	if ((pos_in & (bs - 1)) == (pos_out & (bs - 1))) {
+		head = min_t(u64, len, (bs - (pos_in & (bs - 1))) & (bs - 1));
+		mid = round_down(len - head, bs);
+	}
+	if (head) {
+		ret = zuf_send_copy(in, pos_in, out, pos_out, head);
+		if (ret < 0)
+			goto unlock;
+		done = ret;
+		if (done < head)
+			goto unlock;
+	}
+	if (mid) {
+		ret = zuf_send_clone(in, pos_in + done, out, pos_out + done,
+				     mid, false);
+		if (!ret)
+			done += mid;
+		else if (ret != -EOPNOTSUPP)	/* else: copy it */
+			goto unlock;
+	}
+	if (done < len) {
+		ret = zuf_send_copy(in, pos_in + done, out, pos_out + done,
+				    len - done);
+		if (ret >= 0)
+			done += ret;
+	}
+unlock:
+	filemap_invalidate_unlock_two(in->i_mapping, out->i_mapping);
+	if (done)
+		ret = done;
 out:
 	unlock_two_nondirectories(in, out);
-	kfree(zc);
 	return ret;
 }
 
@@ -294,7 +392,6 @@ loff_t zuf_remap_file_range(struct file *file_in, loff_t pos_in,
 {
 	struct inode *in = file_inode(file_in), *out = file_inode(file_out);
 	bool dedupe = remap_flags & REMAP_FILE_DEDUP;
-	struct zufs_ioc_clone *zc;
 	loff_t ret, bs = i_blocksize(out), size_in, size_out;
 
 	if (remap_flags & ~(REMAP_FILE_DEDUP | REMAP_FILE_ADVISORY))
@@ -303,9 +400,6 @@ loff_t zuf_remap_file_range(struct file *file_in, loff_t pos_in,
 		return -EXDEV;
 	if (!zuf_has_space())
 		return -EOPNOTSUPP;
-	zc = kzalloc(sizeof(*zc), GFP_KERNEL);
-	if (!zc)
-		return -ENOMEM;
 	lock_two_nondirectories(in, out);
 	filemap_invalidate_lock_two(in->i_mapping, out->i_mapping);
 	size_in = i_size_read(in);
@@ -339,31 +433,11 @@ loff_t zuf_remap_file_range(struct file *file_in, loff_t pos_in,
 		unmap_mapping_range(out->i_mapping, pos_out, len, 0);
 	else
 		truncate_pagecache_range(out, pos_out, pos_out + len - 1);
-	zc->dst_ii = ZUF_II(out)->zus_ii;
-	zc->src_ii = ZUF_II(in)->zus_ii;
-	zc->src_off = pos_in;
-	zc->dst_off = pos_out;
-	zc->flags = dedupe ? ZUFS_CLONE_DEDUPE : 0;
-	zc->now = zuf_now(out);
-	zc->hdr.len = len;
-	ret = zuf_dispatch_op(out->i_sb, &zc->hdr, ZUFS_OP_CLONE, sizeof(*zc),
-			      offsetof(struct zufs_ioc_clone, same), NULL, 0,
-			      false);
-	/* the source's blocks are shared now, the destination's replaced */
-	zuf_ec_invalidate(in);
-	zuf_ec_invalidate(out);
-	if (!ret && (zc->same > 1 || (!dedupe && !zc->same))) {
-		pr_err_ratelimited("%s: server answered a clone with same = %u\n",
-				   out->i_sb->s_type->name, zc->same);
-		ret = -EIO;
-	}
+	ret = zuf_send_clone(in, pos_in, out, pos_out, len, dedupe);
 	if (!ret)
-		ret = zuf_update_attr(out, &zc->attr);
-	if (!ret)
-		ret = zc->same ? len : -EBADE;
+		ret = len;
 out:
 	filemap_invalidate_unlock_two(in->i_mapping, out->i_mapping);
 	unlock_two_nondirectories(in, out);
-	kfree(zc);
 	return ret;
 }

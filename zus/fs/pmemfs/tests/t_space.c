@@ -345,7 +345,8 @@ void t_space(void)
 #include <unistd.h>
 
 /* fallocate in every mode, on a file big enough for several
- * transactions per operation, then copy_range; returns 0 or -errno
+ * transactions per operation, then copy_range and a long FICLONERANGE;
+ * returns 0 or -errno
  */
 static int space_script(struct pmfs_sb *sb)
 {
@@ -382,8 +383,12 @@ static int space_script(struct pmfs_sb *sb)
 		r = t_mk(sb, "g", S_IFREG | 0644, NULL, 0);
 	if (!r && !(r = t_walk(sb, "g", &g))) {
 		ssize_t n = pmfs_copy_range(f, 0, g, 777, 8 << 20);
+		int same;
 
 		r = n < 0 ? (int)n : 0;
+		/* a long clone (many transactions) over g's own blocks */
+		if (!r)
+			r = pmfs_remap(f, 0, g, 2 << 20, 7 << 20, false, &same);
 		pmfs_iput(g);
 	}
 	pmfs_iput(f);
