@@ -189,30 +189,34 @@ static void zuf_trim_size(struct inode *inode, loff_t old_size, loff_t end)
 	kfree(zsa);
 }
 
+/* Blocks of one cached IO looked up on the stack: no allocation. */
+#define ZUF_EC_STACK	16
+
 /*
  * The fast path of read_iter/write_iter (inode locked by the caller).
  * Returns bytes done, or -errno when none; -EOPNOTSUPP before anything
- * was done means the plugin wants READ/WRITE.
+ * was done means the plugin wants READ/WRITE. An IO of up to ZUF_EC_STACK
+ * blocks all in the extent cache allocates nothing and asks the server
+ * nothing; the GET_BLOCK request is allocated when needed.
  */
 ssize_t zuf_fast_rw(struct kiocb *kiocb, struct iov_iter *iter, bool write)
 {
 	struct inode *inode = file_inode(kiocb->ki_filp);
 	struct super_block *sb = inode->i_sb;
 	struct zuf_pmem *pm = ZUF_SBI(sb)->pmem;
-	struct zufs_ioc_get_block *gb;
+	struct zufs_ioc_get_block *gb = NULL;
+	u64 sbns[ZUF_EC_STACK];
 	loff_t pos = kiocb->ki_pos;
 	loff_t old_size = i_size_read(inode);
 	ssize_t done = 0;
 	int err = 0;
 
-	gb = kmalloc(sizeof(*gb), GFP_KERNEL);
-	if (!gb)
-		return -ENOMEM;
 	while (iov_iter_count(iter)) {
 		size_t len = iov_iter_count(iter), copied = 0;
-		u32 flags = write ? ZUFS_GB_WRITE : 0;
+		u32 flags = write ? ZUFS_GB_WRITE : 0, ret_flags = 0;
 		loff_t isize = i_size_read(inode);
 		bool short_copy = false, cached;
+		u64 *bns = sbns;
 		int nr, i;
 
 		if (!write) {
@@ -223,23 +227,40 @@ ssize_t zuf_fast_rw(struct kiocb *kiocb, struct iov_iter *iter, bool write)
 		len = min_t(size_t, len, (size_t)ZUFS_GB_MAX * PAGE_SIZE -
 					 offset_in_page(pos));
 		nr = DIV_ROUND_UP(offset_in_page(pos) + len, PAGE_SIZE);
+		if (!gb && nr > ZUF_EC_STACK) {
+			gb = kmalloc(sizeof(*gb), GFP_KERNEL);
+			if (!gb) {
+				err = -ENOMEM;
+				break;
+			}
+		}
+		if (nr > ZUF_EC_STACK)
+			bns = gb->bns;
 		cached = zuf_ec_enabled(inode) &&
 			 (!write || zuf_ec_write_ok(inode, pos, len)) &&
 			 zuf_ec_lookup(inode, pos >> PAGE_SHIFT, nr, write,
-				       gb->bns);
-		if (cached)
-			gb->ret_flags = 0;
-		else
+				       bns);
+		if (!cached) {
+			if (!gb) {
+				gb = kmalloc(sizeof(*gb), GFP_KERNEL);
+				if (!gb) {
+					err = -ENOMEM;
+					break;
+				}
+			}
 			nr = zuf_get_block(inode, gb, pos, len, flags);
-		if (nr < 0) {
-			err = nr;
-			break;
+			if (nr < 0) {
+				err = nr;
+				break;
+			}
+			bns = gb->bns;
+			ret_flags = gb->ret_flags;
 		}
 		for (i = 0; i < nr && copied < len; i++) {
 			size_t off = offset_in_page(pos + copied);
 			size_t n = min_t(size_t, PAGE_SIZE - off, len - copied);
-			size_t got = zuf_copy_block(pm, gb->bns[i], off, n,
-						    iter, write);
+			size_t got = zuf_copy_block(pm, bns[i], off, n, iter,
+						    write);
 
 			copied += got;
 			if (got < n) {
@@ -249,15 +270,14 @@ ssize_t zuf_fast_rw(struct kiocb *kiocb, struct iov_iter *iter, bool write)
 		}
 		if (write)
 			wmb();	/* the non-temporal stores reach pmem */
-		if ((gb->ret_flags & ZUFS_GB_NEW) &&
+		if ((ret_flags & ZUFS_GB_NEW) &&
 		    mapping_mapped(inode->i_mapping))
 			unmap_mapping_range(inode->i_mapping,
 					    pos & PAGE_MASK,
 					    PAGE_ALIGN(pos + len) - (pos & PAGE_MASK), 0);
 		if (!cached)
 			zuf_put_queue(sb, gb->zus_ii, pos >> PAGE_SHIFT, nr,
-				      flags, copied,
-				      gb->ret_flags & ZUFS_GB_PUT_NOW);
+				      flags, copied, ret_flags & ZUFS_GB_PUT_NOW);
 		else if (write && copied)
 			zuf_times_dirty(inode);
 		pos += copied;
