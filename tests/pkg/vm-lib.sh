@@ -29,7 +29,7 @@ PKG_IMAGE_RECIPE=4
 PKG_IMAGE_SIZE=${PKG_IMAGE_SIZE:-8G}
 PKG_GUEST_PACKAGES="systemd-sysv udev kmod dbus openssh-server ca-certificates
  linux-image-cloud-amd64 linux-headers-cloud-amd64 dkms build-essential
- openssl zstd ndctl python3 python3-apt procps psmisc less"
+ openssl zstd ndctl python3 python3-apt procps psmisc less ccache"
 # What step 3 of the e2e test installs from the local repository.
 PKG_LATER_PACKAGES="linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64"
 PKG_SSH_OPTS=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
@@ -83,8 +83,8 @@ pkg_image() {
 			--customize-hook='printf "[Match]\nName=e*\n\n[Network]\nDHCP=yes\n" > "$1/etc/systemd/network/10-wired.network"' \
 			--customize-hook='chroot "$1" systemctl enable systemd-networkd' \
 			--customize-hook='chroot "$1" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer ndctl-monitor.service' \
-			--customize-hook='echo MODULES=dep > "$1/etc/initramfs-tools/conf.d/zufs-test"' \
-			--customize-hook='echo force-unsafe-io > "$1/etc/dpkg/dpkg.cfg.d/zufs-test"' \
+			--customize-hook='printf "MODULES=dep\nCOMPRESSLEVEL=1\n" > "$1/etc/initramfs-tools/conf.d/test-vm"' \
+			--customize-hook='echo force-unsafe-io > "$1/etc/dpkg/dpkg.cfg.d/test-vm"' \
 			--customize-hook='chroot "$1" apt-get clean' \
 			--customize-hook="chroot \"\$1\" apt-get install -y -q --download-only $PKG_LATER_PACKAGES" \
 			--customize-hook="cp \"\$1\"/var/cache/apt/archives/*.deb '$PKG_DEBS.tmp/'" \
