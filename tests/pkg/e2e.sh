@@ -193,11 +193,7 @@ gsh 'bash -s' <<-'EOS'
 	ls -l /dev/pmem0 && cat /sys/block/pmem0/queue/dax
 EOS
 
-# apt in the guest, with ccache in front of the compiler for the DKMS
-# builds it runs: the upgrade rebuilds the same source for the same
-# kernel, which then costs seconds instead of minutes under TCG (DKMS
-# still builds, signs and installs a new zuf.ko; the step checks that).
-APT='PATH=/usr/lib/ccache:$PATH DEBIAN_FRONTEND=noninteractive apt-get'
+APT='DEBIAN_FRONTEND=noninteractive apt-get'
 
 # ---- 1: install ---------------------------------------------------------------
 say "step install"

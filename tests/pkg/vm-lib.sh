@@ -29,7 +29,7 @@ PKG_IMAGE_RECIPE=4
 PKG_IMAGE_SIZE=${PKG_IMAGE_SIZE:-8G}
 PKG_GUEST_PACKAGES="systemd-sysv udev kmod dbus openssh-server ca-certificates
  linux-image-cloud-amd64 linux-headers-cloud-amd64 dkms build-essential
- openssl zstd ndctl python3 python3-apt procps psmisc less ccache"
+ openssl zstd ndctl python3 python3-apt procps psmisc less"
 # What step 3 of the e2e test installs from the local repository.
 PKG_LATER_PACKAGES="linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64"
 PKG_SSH_OPTS=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
