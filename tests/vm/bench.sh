@@ -3,8 +3,9 @@
 #   tests/vm/bench.sh roundtrip|io|NAME [LINE...]   (NAME: tests/vm/bench/NAME)
 # Results: a table on stdout and build/bench/<bench>-<line>.csv.
 # A benchmark reports numbers; it never fails on a time.
-# io: BENCH_RUNTIME (seconds per run, default 5) and BENCH_SIZE (file per
-# job, default 256m) are passed to the guest.
+# io: BENCH_RUNTIME (seconds per run, default 3), BENCH_ROUNDS (runs of
+# each workload, default 3; the table shows their median) and BENCH_SIZE
+# (file per job, default 256m) are passed to the guest.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$HERE/../.." && pwd)
@@ -23,8 +24,9 @@ case $bench in
 roundtrip) cp "$HERE/suites/transport/zus-lib.sh" "$suite/" ;;
 io)
 	cp "$HERE/suites/namespace/ns-lib.sh" "$suite/"
-	printf 'BENCH_RUNTIME=%q\nBENCH_SIZE=%q\n' "${BENCH_RUNTIME:-5}" \
-		"${BENCH_SIZE:-256m}" >"$suite/bench.env"
+	printf 'BENCH_RUNTIME=%q\nBENCH_ROUNDS=%q\nBENCH_SIZE=%q\n' \
+		"${BENCH_RUNTIME:-3}" "${BENCH_ROUNDS:-3}" "${BENCH_SIZE:-256m}" \
+		>"$suite/bench.env"
 	timeout=1800
 	;;
 *)
@@ -60,16 +62,21 @@ PY
 # table_io CSV LINE
 # shellcheck disable=SC2317
 table_io() {
-	echo "== io on Linux $2 (QEMU TCG; fio psync; MiB/s, IOPS, completion latency p50/p99 in us) =="
+	echo "== io on Linux $2 (QEMU TCG; fio psync; MiB/s, IOPS, completion latency p50/p99 in us; median of the rounds) =="
 	python3 - "$1" <<'PY'
-import csv, sys
+import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 fss = []
-res = {}
+runs = {}
 for r in rows:
     if r["fs"] not in fss:
         fss.append(r["fs"])
-    res[(r["workload"], r["jobs"], r["fs"])] = r
+    runs.setdefault((r["workload"], r["jobs"], r["fs"]), []).append(r)
+# each number: its median over the rounds (a CSV without rounds has one)
+res = {k: {f: statistics.median(float(x[f]) for x in v)
+           for f in ("kib_s", "iops", "p50_us", "p99_us")}
+       for k, v in runs.items()}
+print(f"rounds per workload: {max(len(v) for v in runs.values())}")
 peers = [f for f in fss if f != "zufs"]
 order = ["seqwrite", "seqread", "randwrite", "randread"]
 keys = sorted({(w, j) for w, j, _ in res}, key=lambda k: (k[1], order.index(k[0]) if k[0] in order else 9))
