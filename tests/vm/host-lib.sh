@@ -402,17 +402,26 @@ vm_early_problem() {
 # patches its own text at boot, twice in the several hundred boots of this project so far) ran nothing
 # of ZUFS and touched no disk: its console is kept as LOG.early-N, the
 # reason is printed, and the VM boots again, up to VM_EARLY_RETRIES (2)
-# times. A problem after userspace started is never retried.
+# times. So does a kernel that has not started userspace after
+# VM_EARLY_TIMEOUT (180) seconds. A problem after userspace started is
+# never retried.
 vm_boot() {
-	local hard=${1:-600} try=0 end early
+	local hard=${1:-600} try=0 end early wait=${VM_EARLY_TIMEOUT:-180}
 	while :; do
 		vm_start "$hard" || return 1
-		end=$((SECONDS + 180))
+		end=$((SECONDS + wait))
 		while vm_running && [ $SECONDS -lt $end ] &&
 			! grep -aq 'Run /init as init process' "$VM_CONSOLE"; do
 			sleep 0.1
 		done
-		early=$(vm_early_problem "$VM_CONSOLE") || return 0
+		if vm_running && ! grep -aq 'Run /init as init process' "$VM_CONSOLE"; then
+			# a kernel stuck at boot (seen once under TCG, at
+			# "Key type blacklist registered") would sit out the
+			# whole run's timeout
+			early="[] no userspace after ${wait}s, last: $(tr -d '\r' <"$VM_CONSOLE" | tail -n 1)"
+		else
+			early=$(vm_early_problem "$VM_CONSOLE") || return 0
+		fi
 		[ "$try" -ge "${VM_EARLY_RETRIES:-2}" ] && return 0
 		try=$((try + 1))
 		vm_kill
