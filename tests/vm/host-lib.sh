@@ -403,8 +403,9 @@ vm_early_problem() {
 # of ZUFS and touched no disk: its console is kept as LOG.early-N, the
 # reason is printed, and the VM boots again, up to VM_EARLY_RETRIES (2)
 # times. So does a kernel that has not started userspace after
-# VM_EARLY_TIMEOUT (180) seconds. A problem after userspace started is
-# never retried.
+# VM_EARLY_TIMEOUT (180) seconds, or a QEMU that ended before it did
+# without any problem line. A problem after userspace started is never
+# retried.
 vm_boot() {
 	local hard=${1:-600} try=0 end early wait=${VM_EARLY_TIMEOUT:-180}
 	while :; do
@@ -414,13 +415,20 @@ vm_boot() {
 			! grep -aq 'Run /init as init process' "$VM_CONSOLE"; do
 			sleep 0.1
 		done
-		if vm_running && ! grep -aq 'Run /init as init process' "$VM_CONSOLE"; then
+		if early=$(vm_early_problem "$VM_CONSOLE"); then
+			:
+		elif grep -aq 'Run /init as init process' "$VM_CONSOLE"; then
+			return 0
+		elif vm_running; then
 			# a kernel stuck at boot (seen once under TCG, at
 			# "Key type blacklist registered") would sit out the
 			# whole run's timeout
 			early="[] no userspace after ${wait}s, last: $(tr -d '\r' <"$VM_CONSOLE" | tail -n 1)"
 		else
-			early=$(vm_early_problem "$VM_CONSOLE") || return 0
+			# QEMU ended without a word (a triple fault under
+			# -no-reboot; seen once right after "sched_clock:
+			# Marking stable", where the stale int3 oopsed before)
+			early="[] QEMU ended before userspace, last: $(tr -d '\r' <"$VM_CONSOLE" | tail -n 1)"
 		fi
 		[ "$try" -ge "${VM_EARLY_RETRIES:-2}" ] && return 0
 		try=$((try + 1))
