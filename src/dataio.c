@@ -192,6 +192,14 @@ static void zuf_trim_size(struct inode *inode, loff_t old_size, loff_t end)
 /* Blocks of one cached IO looked up on the stack: no allocation. */
 #define ZUF_EC_STACK	16
 
+/* The GET_BLOCK request of one IO, allocated at its first use. */
+static struct zufs_ioc_get_block *zuf_gb_get(struct zufs_ioc_get_block **gb)
+{
+	if (!*gb)
+		*gb = kmalloc(sizeof(**gb), GFP_KERNEL);
+	return *gb;
+}
+
 /*
  * The fast path of read_iter/write_iter (inode locked by the caller).
  * Returns bytes done, or -errno when none; -EOPNOTSUPP before anything
@@ -227,26 +235,21 @@ ssize_t zuf_fast_rw(struct kiocb *kiocb, struct iov_iter *iter, bool write)
 		len = min_t(size_t, len, (size_t)ZUFS_GB_MAX * PAGE_SIZE -
 					 offset_in_page(pos));
 		nr = DIV_ROUND_UP(offset_in_page(pos) + len, PAGE_SIZE);
-		if (!gb && nr > ZUF_EC_STACK) {
-			gb = kmalloc(sizeof(*gb), GFP_KERNEL);
-			if (!gb) {
+		if (nr > ZUF_EC_STACK) {
+			if (!zuf_gb_get(&gb)) {
 				err = -ENOMEM;
 				break;
 			}
-		}
-		if (nr > ZUF_EC_STACK)
 			bns = gb->bns;
+		}
 		cached = zuf_ec_enabled(inode) &&
 			 (!write || zuf_ec_write_ok(inode, pos, len)) &&
 			 zuf_ec_lookup(inode, pos >> PAGE_SHIFT, nr, write,
 				       bns);
 		if (!cached) {
-			if (!gb) {
-				gb = kmalloc(sizeof(*gb), GFP_KERNEL);
-				if (!gb) {
-					err = -ENOMEM;
-					break;
-				}
+			if (!zuf_gb_get(&gb)) {
+				err = -ENOMEM;
+				break;
 			}
 			nr = zuf_get_block(inode, gb, pos, len, flags);
 			if (nr < 0) {
