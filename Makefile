@@ -92,9 +92,9 @@ rpm: deps-ok
 # All package tests (tests/pkg/run.sh): PASS/FAIL lines, then
 # "pkg: N passed, N failed, N skipped". PKG_VM_WRAP=CMD runs the VM part
 # under CMD (e.g. a wrapper limiting concurrent guests on a shared host).
-# make check runs the host stages only (--no-vm): the VM install/upgrade/
-# kernel-upgrade/purge test builds zuf three times in the guest under TCG;
-# beside the two kernel lines it took ~45 min and made CI ~75 min.
+# make check runs all of it, in the background from its start: the guest
+# image is built while the unit tests run, and the VM test runs beside the
+# two kernel lines' VM stages.
 pkg-check: deps-ok
 	tests/pkg/run.sh
 
@@ -107,10 +107,10 @@ abi-update: deps-ok
 
 check: modules modules-fault stage
 	scripts/check.sh \
+		"pkg&" -- tests/pkg/run.sh ";;" \
 		unit -- $(MAKE) -s unit-check ";;" \
-		abi -- scripts/abi-check.sh check ";;" \
-		$(foreach l,$(VM_LINES),"vm-$(l)&" -- tests/vm/line-check.sh $(l) 20 ";;") \
-		pkg -- tests/pkg/run.sh --no-vm
+		abi -- scripts/abi-check.sh check \
+		$(foreach l,$(VM_LINES),";;" "vm-$(l)&" -- tests/vm/line-check.sh $(l) 20)
 
 demo: modules stage
 	tests/vm/demo.sh

@@ -5,9 +5,9 @@
 #   scripts/check.sh STAGE-NAME -- COMMAND... [ ;; STAGE-NAME -- COMMAND... ]
 #
 # A stage whose name ends in '&' runs in the background, beside the stages
-# after it (the two kernel lines' VM stages: one VM each on two cores); its
-# output is printed, and counted, once the next foreground stage has
-# finished, or at the end.
+# after it (the package test and the two kernel lines' VM stages); the
+# output of every background stage is printed, and counted, at the end,
+# in the order the stages were started.
 # A stage's count comes from its own closing "N passed, N failed" line if
 # it prints one, else from its "PASS x" / "FAIL x" / "SKIP x" lines. A stage
 # that exits non-zero without reporting a failure counts as one failure.
@@ -97,7 +97,6 @@ while [ $# -gt 0 ]; do
 		start_bg_stage "${name%&}" "${cmd[@]}"
 	else
 		run_stage "$name" "${cmd[@]}"
-		join_bg_stages
 	fi
 done
 join_bg_stages
