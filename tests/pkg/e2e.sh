@@ -3,7 +3,7 @@
 # End-to-end test of the .debs in a real Debian 12 VM (systemd, apt, dkms;
 # QEMU/TCG, no network: a local apt repository on a second disk).
 #
-#   tests/pkg/e2e.sh [--results FILE] [--no-ansible] [--debs DIR]
+#   tests/pkg/e2e.sh [--results FILE] [--no-ansible] [--no-upgrade] [--debs DIR]
 #
 # Steps, one PASS/FAIL/SKIP line each:
 #   pkg/install       apt install ./zufs-dkms_*.deb ./zus_*.deb on 6.1:
@@ -22,6 +22,8 @@
 #   pkg/ansible-*     tests/pkg/ansible-check.sh on the same VM (zus removed
 #                     first; the role installs it from the local repository)
 #   pkg/purge         apt purge: no module, unit, mount or file left
+# --no-upgrade: no upgrade step (one DKMS build fewer; make check uses it,
+# make pkg-check does not), reported as SKIP.
 # --debs: the .debs of this tree already built by packaging/deb/build.sh
 # (tests/pkg/run.sh passes its own; default: built here, without lintian).
 # Caches (guest image, kernel debs): build/pkg/. This run's disks, consoles
@@ -45,13 +47,15 @@ top=$(cd "$here/../.." && pwd)
 
 results=$PKG_BUILD/results.txt
 ansible=1
+upgrade=1
 prebuilt=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--results) results=$2; shift 2 ;;
 	--no-ansible) ansible=0; shift ;;
+	--no-upgrade) upgrade=0; shift ;;
 	--debs) prebuilt=$(cd "$2" && pwd); shift 2 ;;
-	*) echo "usage: $0 [--results FILE] [--no-ansible] [--debs DIR]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--results FILE] [--no-ansible] [--no-upgrade] [--debs DIR]" >&2; exit 2 ;;
 	esac
 done
 mkdir -p "$PKG_BUILD" "$PKG_RUN" "$(dirname "$results")"
@@ -249,31 +253,40 @@ else
 fi
 
 # ---- upgrade -----------------------------------------------------------------------------
-say "step upgrade"
-eval "$(state | grep '^zusd_pid=')"
-old_pid=$zusd_pid
-gsh 'touch /mnt/zufs-canary/before-upgrade'
-ko_before=$(gq "stat -c %Y /lib/modules/$k61/updates/dkms/zuf.ko*")
-t=$SECONDS
-if gsh "$APT install -y ./$(basename "$dkms_deb2") ./$(basename "$zus_deb2")"; then
-	kernel="" zusd_pid="" canary=""
-	eval "$(state)"
-	why=""
-	ko_after=$(gq "stat -c %Y /lib/modules/$k61/updates/dkms/zuf.ko*")
-	gq "dkms status zufs/$ver -k $k61" | grep -q ': installed' && [ -n "$ko_after" ] &&
-		[ "$ko_after" != "$ko_before" ] || why="$why not rebuilt for $k61 ($ko_before -> $ko_after);"
-	[ "$zusd_pid" != "$old_pid" ] && [ "$(gq 'systemctl is-active zusd')" = active ] || why="$why zusd not restarted ($old_pid -> $zusd_pid);"
-	[ "$canary" = tmpfs ] && ! gq 'test -e /mnt/zufs-canary/before-upgrade' || why="$why bound mount not remounted;"
-	[ $has_pmemfs = 0 ] || gsh 'findmnt -n -t pmemfs /mnt/pmem && sha256sum -c /root/data.sha256' ||
-		why="$why pmemfs not mounted again or its data changed;"
-	if [ -z "$why" ]; then
-		result PASS upgrade "$((SECONDS - t))s, rebuilt for $k61, zusd restarted, bound mounts remounted, pmemfs data intact"
+# apt install of the same packages with a higher version.
+step_upgrade() {
+	local old_pid ko_before ko_after why kernel="" zusd_pid="" canary=""
+	say "step upgrade"
+	eval "$(state | grep '^zusd_pid=')"
+	old_pid=$zusd_pid
+	gsh 'touch /mnt/zufs-canary/before-upgrade'
+	ko_before=$(gq "stat -c %Y /lib/modules/$k61/updates/dkms/zuf.ko*")
+	t=$SECONDS
+	if gsh "$APT install -y ./$(basename "$dkms_deb2") ./$(basename "$zus_deb2")"; then
+		kernel="" zusd_pid="" canary=""
+		eval "$(state)"
+		why=""
+		ko_after=$(gq "stat -c %Y /lib/modules/$k61/updates/dkms/zuf.ko*")
+		gq "dkms status zufs/$ver -k $k61" | grep -q ': installed' && [ -n "$ko_after" ] &&
+			[ "$ko_after" != "$ko_before" ] || why="$why not rebuilt for $k61 ($ko_before -> $ko_after);"
+		[ "$zusd_pid" != "$old_pid" ] && [ "$(gq 'systemctl is-active zusd')" = active ] || why="$why zusd not restarted ($old_pid -> $zusd_pid);"
+		[ "$canary" = tmpfs ] && ! gq 'test -e /mnt/zufs-canary/before-upgrade' || why="$why bound mount not remounted;"
+		[ $has_pmemfs = 0 ] || gsh 'findmnt -n -t pmemfs /mnt/pmem && sha256sum -c /root/data.sha256' ||
+			why="$why pmemfs not mounted again or its data changed;"
+		if [ -z "$why" ]; then
+			result PASS upgrade "$((SECONDS - t))s, rebuilt for $k61, zusd restarted, bound mounts remounted, pmemfs data intact"
+		else
+			gather_journal
+			result FAIL upgrade "${why%;}"
+		fi
 	else
-		gather_journal
-		result FAIL upgrade "${why%;}"
+		result FAIL upgrade "apt-get install failed, see $log"
 	fi
+}
+if [ $upgrade = 1 ]; then
+	step_upgrade
 else
-	result FAIL upgrade "apt-get install failed, see $log"
+	result SKIP upgrade "--no-upgrade (make pkg-check runs it)"
 fi
 
 # ---- 3: new kernel line from the local repository -------------------------------------
@@ -328,6 +341,8 @@ if [ $ansible = 1 ]; then
 	gsh 'umount /mnt/pmem 2>/dev/null; DEBIAN_FRONTEND=noninteractive apt-get purge -y zus'
 	PKG_VM_PORT=$PKG_VM_PORT PKG_KEY=$PKG_KEY "$here/ansible-check.sh" --attach --results "$results" ||
 		fails=$((fails + 1))
+else
+	result SKIP ansible "--no-ansible (make pkg-check runs it)"
 fi
 
 # ---- 5: purge --------------------------------------------------------------------------------

@@ -10,7 +10,10 @@
 # Each line says how long its stage took; the last line is
 #   pkg: N passed, N failed, N skipped
 #
-#   tests/pkg/run.sh [--results FILE] [--no-vm]
+#   tests/pkg/run.sh [--results FILE] [--no-vm] [--no-upgrade] [--no-ansible]
+# --no-upgrade, --no-ansible: the VM test without its upgrade step, without
+# the Ansible role (make check: the install, reboot, 6.12 kernel, reboot
+# and purge steps only).
 # PKG_VM_WRAP=CMD: run the VM test as CMD tests/pkg/e2e.sh ... (a wrapper
 # that limits concurrent guests on a shared machine).
 set -uo pipefail
@@ -29,11 +32,13 @@ unset PKG_SELF_COPY PKG_SELF_DIR
 top=$(cd "$here/../.." && pwd)
 results=$top/build/pkg/results.txt
 vm=1
+e2e_args=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--results) results=$2; shift 2 ;;
 	--no-vm) vm=0; shift ;;
-	*) echo "usage: $0 [--results FILE] [--no-vm]" >&2; exit 2 ;;
+	--no-upgrade|--no-ansible) e2e_args+=("$1"); shift ;;
+	*) echo "usage: $0 [--results FILE] [--no-vm] [--no-upgrade] [--no-ansible]" >&2; exit 2 ;;
 	esac
 done
 mkdir -p "$top/build/pkg" "$(dirname "$results")"
@@ -99,7 +104,7 @@ if [ $vm = 1 ]; then
 	fi
 	if [ -n "$debs" ]; then
 		# shellcheck disable=SC2086
-		${PKG_VM_WRAP:-} "$here/e2e.sh" --debs "$debs" --results "$mine" || rc=1
+		${PKG_VM_WRAP:-} "$here/e2e.sh" "${e2e_args[@]}" --debs "$debs" --results "$mine" || rc=1
 	else
 		result FAIL e2e "no .debs to install"
 	fi
