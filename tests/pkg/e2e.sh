@@ -286,7 +286,7 @@ step_upgrade() {
 if [ $upgrade = 1 ]; then
 	step_upgrade
 else
-	result SKIP upgrade "--no-upgrade (make pkg-check runs it)"
+	result SKIP upgrade "left out by --no-upgrade; make pkg-check runs it"
 fi
 
 # ---- 3: new kernel line from the local repository -------------------------------------
@@ -342,7 +342,7 @@ if [ $ansible = 1 ]; then
 	PKG_VM_PORT=$PKG_VM_PORT PKG_KEY=$PKG_KEY "$here/ansible-check.sh" --attach --results "$results" ||
 		fails=$((fails + 1))
 else
-	result SKIP ansible "--no-ansible (make pkg-check runs it)"
+	result SKIP ansible "left out by --no-ansible; make pkg-check runs it"
 fi
 
 # ---- 5: purge --------------------------------------------------------------------------------
