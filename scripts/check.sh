@@ -84,7 +84,6 @@ join_bg_stages() {
 		cat "$logdir/check-${bg_names[$i]}.log"
 		count_stage "${bg_names[$i]}" "$rc"
 	done
-	bg_names=() bg_pids=()
 }
 
 while [ $# -gt 0 ]; do
