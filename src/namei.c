@@ -76,23 +76,36 @@ static void zuf_unlink_new(struct inode *dir, struct dentry *dentry,
 	kfree(zu);
 }
 
+/* Does the server take the first xattrs in NEW_INODE (ZUFS_NI_XATTRS)? */
+static bool zuf_ni_xattrs(struct super_block *sb)
+{
+	return (READ_ONCE(zuf_root->agreed_caps) & ZUFS_CAP_NI_XATTR) &&
+	       (ZUF_FST(sb->s_type)->fs_caps & ZUFS_FSC_NI_XATTR);
+}
+
 /*
  * Create an inode: the VFS inode is made first so inode_init_owner()
  * decides owner, group and mode (setgid directories included); the server
- * then allocates it and gives it its number.
+ * then allocates it and gives it its number. Its first xattrs (inherited
+ * ACLs, LSM labels) go with NEW_INODE when the server takes them there,
+ * so the name never appears without them; otherwise they are stored
+ * right after it, and a failure removes the name again.
  */
 static struct inode *zuf_new_inode(zuf_idmap_t *idmap, struct inode *dir,
 				   struct dentry *dentry, umode_t mode,
 				   dev_t rdev, const char *symname)
 {
 	struct super_block *sb = dir->i_sb;
-	struct posix_acl *default_acl = NULL, *acl = NULL;
+	bool ni_xattrs = zuf_ni_xattrs(sb);
 	struct zufs_ioc_new_inode *zni;
-	struct page *page = NULL;
+	struct zuf_init_xattrs zix;
+	struct page **pages = NULL;
+	unsigned int nump = 0;
 	struct inode *inode;
 	size_t symlen = 0;
 	int err;
 
+	memset(&zix, 0, sizeof(zix));
 	zni = kzalloc(sizeof(*zni), GFP_KERNEL);
 	inode = new_inode(sb);
 	if (!zni || !inode) {
@@ -100,13 +113,14 @@ static struct inode *zuf_new_inode(zuf_idmap_t *idmap, struct inode *dir,
 		goto fail;
 	}
 	inode_init_owner(idmap, inode, dir, mode);
-	err = zuf_acl_prepare(dir, inode, &default_acl, &acl);
-	if (err)
-		goto fail;
 	inode->i_rdev = rdev;
 	zuf_inode_set_times(inode, current_time(inode), current_time(inode),
 			    current_time(inode));
 	ZUF_II(inode)->btime = current_time(inode);
+	err = zuf_ix_prepare(dir, inode, dentry ? &dentry->d_name : NULL,
+			     &zix);
+	if (err)
+		goto fail;
 
 	if (dentry) {
 		err = zuf_set_name(&zni->name, &dentry->d_name);
@@ -121,13 +135,21 @@ static struct inode *zuf_new_inode(zuf_idmap_t *idmap, struct inode *dir,
 			err = -ENAMETOOLONG;
 			goto fail;
 		}
-		page = alloc_page(GFP_KERNEL);
-		if (!page) {
-			err = -ENOMEM;
-			goto fail;
-		}
-		memcpy(page_address(page), symname, symlen);
 		zni->symlink_len = symlen;
+	}
+	if (symname || (zix.nr && ni_xattrs)) {
+		bool send = zix.nr && ni_xattrs;
+		u32 off = send ? ALIGN(symlen, 8) : symlen, len;
+
+		err = zuf_ix_window(send ? &zix : NULL, symname, symlen, off,
+				    &pages, &nump, &len);
+		if (err)
+			goto fail;
+		if (send) {
+			zni->hdr.offset = off;
+			zni->hdr.len = len;
+			zni->flags |= ZUFS_NI_XATTRS;
+		}
 	}
 	zni->dir_ii = zuf_ii(dir);
 	zuf_get_attr(inode, &zni->attr);
@@ -136,7 +158,7 @@ static struct inode *zuf_new_inode(zuf_idmap_t *idmap, struct inode *dir,
 
 	err = zuf_dispatch_op(sb, &zni->hdr, ZUFS_OP_NEW_INODE, sizeof(*zni),
 			      offsetof(struct zufs_ioc_new_inode, attr),
-			      page ? &page : NULL, page ? 1 : 0, true);
+			      pages, nump, true);
 	if (err)
 		goto fail;
 	if (!zni->zus_ii || !zni->attr.ino ||
@@ -159,7 +181,7 @@ static struct inode *zuf_new_inode(zuf_idmap_t *idmap, struct inode *dir,
 		}
 	}
 	zuf_set_inode_ops(inode, zni->attr.rdev);
-	err = zuf_acl_init(inode, default_acl, acl);
+	err = zuf_ix_store(inode, &zix, zni->flags & ZUFS_NI_XATTRS);
 	if (err) {
 		zuf_unlink_new(dir, dentry, inode);
 		goto fail_created;
@@ -172,9 +194,8 @@ static struct inode *zuf_new_inode(zuf_idmap_t *idmap, struct inode *dir,
 		goto fail_created;
 	}
 	kfree(zni);
-	if (page)
-		__free_page(page);
-	zuf_acl_release(default_acl, acl);
+	zuf_ix_pages_free(pages, nump);
+	zuf_ix_release(&zix);
 	return inode;
 
 fail_created:
@@ -187,9 +208,8 @@ fail:
 		iput(inode);
 	}
 	kfree(zni);
-	if (page)
-		__free_page(page);
-	zuf_acl_release(default_acl, acl);
+	zuf_ix_pages_free(pages, nump);
+	zuf_ix_release(&zix);
 	return ERR_PTR(err);
 }
 

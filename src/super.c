@@ -378,7 +378,8 @@ int zuf_register_fs(struct zuf_root_info *zri,
 		pr_err("server registered an invalid filesystem name\n");
 		return -EINVAL;
 	}
-	if (rfs->fs_caps & ~(ZUFS_FSC_REQUIRES_DEV | ZUFS_FSC_NO_ECHO))
+	if (rfs->fs_caps & ~(ZUFS_FSC_REQUIRES_DEV | ZUFS_FSC_NO_ECHO |
+			      ZUFS_FSC_NI_XATTR))
 		return -EINVAL;
 
 	zft = kzalloc(sizeof(*zft), GFP_KERNEL);

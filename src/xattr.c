@@ -16,6 +16,7 @@
 #include <linux/capability.h>
 #include <linux/posix_acl.h>
 #include <linux/posix_acl_xattr.h>
+#include <linux/security.h>
 #include <linux/slab.h>
 #include <linux/xattr.h>
 
@@ -405,42 +406,195 @@ int zuf_acl_chmod(zuf_idmap_t *idmap, struct dentry *dentry)
 }
 #endif
 
-/*
- * A new inode: the mode is masked by the parent's default ACL (or the
- * umask without one); the ACLs to give it come back in *acl and
- * *default_acl (release with zuf_acl_release).
- */
-int zuf_acl_prepare(struct inode *dir, struct inode *inode,
-		    struct posix_acl **default_acl, struct posix_acl **acl)
+/* ~~~~ the first xattrs of a new inode ~~~~ */
+
+static int zuf_ix_add(struct zuf_init_xattrs *zix, const char *prefix,
+		      const char *name, const void *value, size_t len)
 {
-	*default_acl = NULL;
-	*acl = NULL;
-	if (!IS_POSIXACL(dir))
-		return 0;
-	return posix_acl_create(dir, &inode->i_mode, default_acl, acl);
+	char *n, *v;
+
+	if (zix->nr >= ZUFS_NI_XATTRS_MAX || len > ZUFS_XATTR_SIZE_MAX)
+		return -ENOSPC;
+	n = kasprintf(GFP_KERNEL, "%s%s", prefix, name);
+	v = kmalloc(len ?: 1, GFP_KERNEL);
+	if (v && len)
+		memcpy(v, value, len);
+	if (!n || !v || !n[0] || strlen(n) > ZUFS_NAME_MAX) {
+		kfree(n);
+		kfree(v);
+		return n && v ? -ERANGE : -ENOMEM;
+	}
+	zix->x[zix->nr].name = n;
+	zix->x[zix->nr].value = v;
+	zix->x[zix->nr].len = len;
+	zix->nr++;
+	return 0;
 }
 
-/* Store the ACLs of a new inode the server made. */
-int zuf_acl_init(struct inode *inode, struct posix_acl *default_acl,
-		 struct posix_acl *acl)
+static int zuf_ix_add_acl(struct zuf_init_xattrs *zix, struct posix_acl *acl,
+			  int type)
+{
+	size_t size = posix_acl_xattr_size(acl->a_count);
+	void *value = kmalloc(size, GFP_KERNEL);
+	int err;
+
+	if (!value)
+		return -ENOMEM;
+	err = posix_acl_to_xattr(&init_user_ns, acl, value, size);
+	if (err >= 0)
+		err = zuf_ix_add(zix, "", zuf_acl_name(type), value, size);
+	kfree(value);
+	return err;
+}
+
+/* security_inode_init_security's callback: the LSMs' labels. */
+static int zuf_ix_lsm(struct inode *inode, const struct xattr *xattrs,
+		      void *fs_data)
+{
+	const struct xattr *xa;
+	int err = 0;
+
+	for (xa = xattrs; xa->name && !err; xa++)
+		err = zuf_ix_add(fs_data, XATTR_SECURITY_PREFIX, xa->name,
+				 xa->value, xa->value_len);
+	return err;
+}
+
+/*
+ * A new inode: the mode is masked by the parent's default ACL (or the
+ * umask without one); the ACLs it inherits and the labels the LSMs give
+ * it (qstr: its name, NULL for O_TMPFILE) are collected in zix, to go to
+ * the server with NEW_INODE (zuf_ix_window) or after it (zuf_ix_store).
+ * Release with zuf_ix_release, also on failure.
+ */
+int zuf_ix_prepare(struct inode *dir, struct inode *inode,
+		   const struct qstr *qstr, struct zuf_init_xattrs *zix)
 {
 	int err = 0;
 
-	if (default_acl)
-		err = zuf_acl_store(inode, default_acl, ACL_TYPE_DEFAULT);
-	if (!err && acl)
-		err = zuf_acl_store(inode, acl, ACL_TYPE_ACCESS);
+	memset(zix, 0, sizeof(*zix));
+	if (IS_POSIXACL(dir)) {
+		err = posix_acl_create(dir, &inode->i_mode, &zix->default_acl,
+				       &zix->acl);
+		if (err)
+			return err;
+		if (zix->default_acl)
+			err = zuf_ix_add_acl(zix, zix->default_acl,
+					     ACL_TYPE_DEFAULT);
+		if (!err && zix->acl)
+			err = zuf_ix_add_acl(zix, zix->acl, ACL_TYPE_ACCESS);
+	}
+	if (!err && zuf_xattr_agreed())
+		err = security_inode_init_security(inode, dir, qstr,
+						   zuf_ix_lsm, zix);
+	return err;
+}
+
+/*
+ * The application window of NEW_INODE: head_len bytes of head (the
+ * symlink target, may be none), then from byte off on the records of
+ * ZUFS_NI_XATTRS (zus_api.h) for zix (NULL: none). Fills *pages
+ * (release with zuf_ix_pages_free), *nump and *len (bytes of records).
+ */
+int zuf_ix_window(const struct zuf_init_xattrs *zix, const char *head,
+		  size_t head_len, u32 off, struct page ***pages,
+		  unsigned int *nump, u32 *len)
+{
+	unsigned int i, n, nr = zix ? zix->nr : 0;
+	size_t total = off, pos = off;
+	char *buf;
+	int err;
+
+	*pages = NULL;
+	*nump = 0;
+	*len = 0;
+	for (i = 0; i < nr; i++)
+		total += zufs_ni_xattr_size(strlen(zix->x[i].name),
+					    zix->x[i].len);
+	if (!total)
+		return 0;
+	n = DIV_ROUND_UP(total, PAGE_SIZE);
+	if (n > ZUFS_APP_WINDOW_PAGES)
+		return -E2BIG;
+	buf = kvzalloc(total, GFP_KERNEL);
+	*pages = kcalloc(n, sizeof(**pages), GFP_KERNEL);
+	if (!buf || !*pages) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	if (head_len)
+		memcpy(buf, head, head_len);
+	for (i = 0; i < nr; i++) {
+		struct zufs_ni_xattr *rec = (void *)(buf + pos);
+		size_t nlen = strlen(zix->x[i].name);
+
+		rec->value_len = zix->x[i].len;
+		rec->name_len = nlen;
+		memcpy(rec + 1, zix->x[i].name, nlen);
+		memcpy((char *)(rec + 1) + nlen + 1, zix->x[i].value,
+		       zix->x[i].len);
+		pos += zufs_ni_xattr_size(nlen, zix->x[i].len);
+	}
+	err = zuf_xpages_alloc(*pages, n);
 	if (err)
-		return err;
+		goto fail;
+	zuf_xpages_copy(*pages, buf, total, true);
+	kvfree(buf);
+	*nump = n;
+	*len = total - off;
+	return 0;
+fail:
+	kvfree(buf);
+	kfree(*pages);
+	*pages = NULL;
+	return err;
+}
+
+void zuf_ix_pages_free(struct page **pages, unsigned int nump)
+{
+	if (!pages)
+		return;
+	zuf_xpages_free(pages, nump);
+	kfree(pages);
+}
+
+/*
+ * The new inode exists on the server: store the attributes one by one
+ * unless NEW_INODE carried them (stored), then cache the ACLs.
+ */
+int zuf_ix_store(struct inode *inode, const struct zuf_init_xattrs *zix,
+		 bool stored)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < zix->nr && !stored; i++) {
+		err = zuf_xattr_call(inode, ZUFS_OP_SETXATTR, zix->x[i].name,
+				     0, zix->x[i].value, zix->x[i].len, NULL);
+		/* no xattrs on this server: ext2 without them drops labels */
+		if (err == -EOPNOTSUPP &&
+		    !strncmp(zix->x[i].name, XATTR_SECURITY_PREFIX,
+			     XATTR_SECURITY_PREFIX_LEN))
+			continue;
+		if (err)
+			return err;
+	}
 	if (IS_POSIXACL(inode)) {
-		set_cached_acl(inode, ACL_TYPE_DEFAULT, default_acl);
-		set_cached_acl(inode, ACL_TYPE_ACCESS, acl);
+		set_cached_acl(inode, ACL_TYPE_DEFAULT, zix->default_acl);
+		set_cached_acl(inode, ACL_TYPE_ACCESS, zix->acl);
 	}
 	return 0;
 }
 
-void zuf_acl_release(struct posix_acl *default_acl, struct posix_acl *acl)
+void zuf_ix_release(struct zuf_init_xattrs *zix)
 {
-	posix_acl_release(default_acl);
-	posix_acl_release(acl);
+	unsigned int i;
+
+	for (i = 0; i < zix->nr; i++) {
+		kfree(zix->x[i].name);
+		kfree(zix->x[i].value);
+	}
+	posix_acl_release(zix->default_acl);
+	posix_acl_release(zix->acl);
+	memset(zix, 0, sizeof(*zix));
 }

@@ -333,11 +333,25 @@ int zuf_set_acl(struct user_namespace *idmap, struct inode *inode,
 		struct posix_acl *acl, int type);
 #endif
 int zuf_acl_chmod(zuf_idmap_t *idmap, struct dentry *dentry);
-int zuf_acl_prepare(struct inode *dir, struct inode *inode,
-		    struct posix_acl **default_acl, struct posix_acl **acl);
-int zuf_acl_init(struct inode *inode, struct posix_acl *default_acl,
-		 struct posix_acl *acl);
-void zuf_acl_release(struct posix_acl *default_acl, struct posix_acl *acl);
+/* the first xattrs of a new inode: inherited ACLs, LSM labels */
+struct zuf_init_xattrs {
+	struct posix_acl *default_acl, *acl;
+	unsigned int nr;
+	struct {
+		char *name;	/* whole: "security.selinux" */
+		void *value;
+		u32 len;
+	} x[ZUFS_NI_XATTRS_MAX];
+};
+int zuf_ix_prepare(struct inode *dir, struct inode *inode,
+		   const struct qstr *qstr, struct zuf_init_xattrs *zix);
+int zuf_ix_window(const struct zuf_init_xattrs *zix, const char *head,
+		  size_t head_len, u32 off, struct page ***pages,
+		  unsigned int *nump, u32 *len);
+void zuf_ix_pages_free(struct page **pages, unsigned int nump);
+int zuf_ix_store(struct inode *inode, const struct zuf_init_xattrs *zix,
+		 bool stored);
+void zuf_ix_release(struct zuf_init_xattrs *zix);
 
 /* fileattr.c */
 struct fileattr;

@@ -40,6 +40,12 @@
  *     them without asking again (no layout change); a write from the
  *     cache reaches the server only as a later SETATTR of mtime/ctime
  *
+ * 1.5 (unreleased)
+ *   - ZUFS_CAP_NI_XATTR: NEW_INODE may carry the new inode's first
+ *     extended attributes (inherited POSIX ACLs, LSM labels) as
+ *     struct zufs_ni_xattr records (ZUFS_NI_XATTRS), for filesystem types
+ *     registered with ZUFS_FSC_NI_XATTR: created with them or not at all
+ *
  * 1.0 to 1.2 were development steps before the first release (zufs
  * 0.1.0), and 1.1 changed the layout of zufs_mount_info; the first released
  * protocol is 1.2, and the rules below hold from it on.
@@ -96,7 +102,7 @@
 /* ~~~~ Versions and capabilities ~~~~ */
 
 #define ZUFS_ABI_MAJOR		1
-#define ZUFS_ABI_MINOR		4
+#define ZUFS_ABI_MINOR		5
 
 /* Capability bits exchanged at first contact (ZU_IOC_HANDSHAKE). */
 #define ZUFS_CAP_ZT_WINDOW	(1ULL << 0)	/* app pages mapped into ZTs */
@@ -111,13 +117,14 @@
 #define ZUFS_CAP_SPACE		(1ULL << 9)	/* 1.3: FALLOCATE, SEEK, ... */
 #define ZUFS_CAP_XATTR		(1ULL << 10)	/* 1.3: xattr operations */
 #define ZUFS_CAP_EXTCACHE	(1ULL << 11)	/* 1.4: GET_BLOCK may be cached */
+#define ZUFS_CAP_NI_XATTR	(1ULL << 12)	/* 1.5: xattrs in NEW_INODE */
 /* Everything this version of the header knows about. */
 #define ZUFS_CAPS_ALL		(ZUFS_CAP_ZT_WINDOW | ZUFS_CAP_NUMA_MAP | \
 				 ZUFS_CAP_PRIVATE_MOUNT | ZUFS_CAP_PMEM | \
 				 ZUFS_CAP_EXEC_BUFFER | ZUFS_CAP_NAMESPACE | \
 				 ZUFS_CAP_RW | ZUFS_CAP_FASTIO | ZUFS_CAP_SYNC | \
 				 ZUFS_CAP_SPACE | ZUFS_CAP_XATTR | \
-				 ZUFS_CAP_EXTCACHE)
+				 ZUFS_CAP_EXTCACHE | ZUFS_CAP_NI_XATTR)
 
 /* ~~~~ Fixed names and limits ~~~~ */
 
@@ -295,6 +302,8 @@ struct zufs_ioc_handshake {
 /* zufs_ioc_register_fs.fs_caps */
 #define ZUFS_FSC_REQUIRES_DEV	(1U << 0)  /* mount takes a pmem device */
 #define ZUFS_FSC_NO_ECHO	(1U << 1)  /* ECHO is not implemented */
+/* 1.5, only with ZUFS_CAP_NI_XATTR agreed: NEW_INODE honours ZUFS_NI_XATTRS */
+#define ZUFS_FSC_NI_XATTR	(1U << 2)
 
 struct zufs_ioc_register_fs {
 	struct zufs_ioc_hdr hdr;
@@ -459,8 +468,31 @@ struct zufs_ioc_lookup {
  * A symlink's target (symlink_len bytes, no NUL) is in the application
  * window (ZUFS_H_HAS_PAGES), at offset 0. ZUFS_NI_TMPFILE: no name, the
  * inode starts with nlink 0 and is freed at eviction unless LINKed first.
+ * ZUFS_NI_XATTRS (1.5, ZUFS_CAP_NI_XATTR and the type's ZUFS_FSC_NI_XATTR):
+ * the new inode's first extended attributes are in the window too, at
+ * hdr.offset (a multiple of 8, at or past the symlink target), hdr.len
+ * bytes: 1..ZUFS_NI_XATTRS_MAX records, each a struct zufs_ni_xattr, the
+ * name (name_len bytes, then a NUL), the value (value_len bytes), padded
+ * with zeros to a multiple of 8 (zufs_ni_xattr_size). Names are whole
+ * ("system.posix_acl_access", "security.selinux"), distinct, and only of
+ * the system.posix_acl_* and security. namespaces. The server creates the
+ * inode with all of them or fails the operation (e.g. -ENOSPC) and leaves
+ * nothing behind: a crash never shows the new name without them.
  */
 #define ZUFS_NI_TMPFILE		(1U << 0)
+#define ZUFS_NI_XATTRS		(1U << 1)
+#define ZUFS_NI_XATTRS_MAX	8U
+struct zufs_ni_xattr {
+	__u32 value_len;	/* up to ZUFS_XATTR_SIZE_MAX */
+	__u8 name_len;		/* 1..ZUFS_NAME_MAX */
+	__u8 reserved[3];
+};
+
+static inline __u32 zufs_ni_xattr_size(__u32 name_len, __u32 value_len)
+{
+	return (__u32)((sizeof(struct zufs_ni_xattr) + name_len + 1 +
+			value_len + 7) & ~7UL);
+}
 struct zufs_ioc_new_inode {
 	struct zufs_ioc_hdr hdr;
 	__u64 dir_ii;
@@ -991,6 +1023,7 @@ ZUFS_PIN_SIZE(zufs_str, 264);
 ZUFS_PIN_SIZE(zufs_ioc_lookup, 448);
 ZUFS_PIN_OFF(zufs_ioc_lookup, zus_ii, 320);
 ZUFS_PIN_SIZE(zufs_ioc_new_inode, 576);
+ZUFS_PIN_SIZE(zufs_ni_xattr, 8);
 ZUFS_PIN_OFF(zufs_ioc_new_inode, attr, 328);
 ZUFS_PIN_SIZE(zufs_ioc_link, 584);
 ZUFS_PIN_SIZE(zufs_ioc_unlink, 592);

@@ -456,16 +456,81 @@ static bool ns_valid_type(__u32 mode)
 	return false;
 }
 
+/* May a new inode be created with the xattr name (ZUFS_NI_XATTRS)? */
+static bool ns_ni_xattr_name(const char *name, size_t len)
+{
+	static const char sec[] = "security.";
+
+	if (len > sizeof(sec) - 1 && !memcmp(name, sec, sizeof(sec) - 1))
+		return true;
+	return !strcmp(name, "system.posix_acl_access") ||
+	       !strcmp(name, "system.posix_acl_default");
+}
+
+/*
+ * The records of ZUFS_NI_XATTRS (zus_api.h) into x[0..*nr), pointing into
+ * the window; -EINVAL for anything out of bounds, unterminated, of another
+ * namespace or given twice.
+ */
+static int ns_ni_xattrs(struct ns_sb *nsb, struct zus_zt *zt,
+			const struct zufs_ioc_new_inode *zni,
+			struct zus_xattr *x, __u32 *nr)
+{
+	const struct zufs_ioc_hdr *hdr = &zni->hdr;
+	const char *w, *p;
+	__u64 left = hdr->len;
+	__u32 i, n = 0;
+
+	*nr = 0;
+	if (!(nsb->sbi->zfi->fs_caps & ZUFS_FSC_NI_XATTR) ||
+	    (hdr->offset & 7) || hdr->offset < zni->symlink_len ||
+	    !hdr->len)
+		return -EINVAL;
+	w = ns_window(zt, hdr, hdr->offset, hdr->len, false);
+	if (!w)
+		return -EINVAL;
+	for (p = w; left; n++) {
+		struct zufs_ni_xattr rec;
+		const char *name;
+		__u32 size;
+
+		if (n == ZUFS_NI_XATTRS_MAX || left < sizeof(rec))
+			return -EINVAL;
+		memcpy(&rec, p, sizeof(rec));
+		size = zufs_ni_xattr_size(rec.name_len, rec.value_len);
+		if (!rec.name_len || rec.value_len > ZUFS_XATTR_SIZE_MAX ||
+		    size > left)
+			return -EINVAL;
+		name = p + sizeof(rec);
+		if (memchr(name, 0, rec.name_len) || name[rec.name_len] ||
+		    !ns_ni_xattr_name(name, rec.name_len))
+			return -EINVAL;
+		for (i = 0; i < n; i++)
+			if (!strcmp(x[i].name, name))
+				return -EINVAL;
+		x[n].name = name;
+		x[n].value = name + rec.name_len + 1;
+		x[n].size = rec.value_len;
+		x[n].reserved = 0;
+		p += size;
+		left -= size;
+	}
+	*nr = n;
+	return 0;
+}
+
 static int ns_new_inode(struct ns_sb *nsb, struct zus_zt *zt,
 			struct zufs_ioc_new_inode *zni)
 {
+	struct zus_xattr xattrs[ZUFS_NI_XATTRS_MAX];
 	bool tmpfile = zni->flags & ZUFS_NI_TMPFILE;
 	struct zus_inode_info *dir, *ii = NULL;
 	char target[NS_SYMLINK_MAX + 1];
 	struct zus_new_inode ni;
 	int err;
 
-	if (zni->flags & ~ZUFS_NI_TMPFILE || !ns_valid_type(zni->attr.mode))
+	if (zni->flags & ~(ZUFS_NI_TMPFILE | ZUFS_NI_XATTRS) ||
+	    !ns_valid_type(zni->attr.mode))
 		return -EINVAL;
 	if (tmpfile ? !S_ISREG(zni->attr.mode) : ns_name(&zni->name) != 0)
 		return -EINVAL;
@@ -490,6 +555,12 @@ static int ns_new_inode(struct ns_sb *nsb, struct zus_zt *zt,
 			return -EINVAL;
 		ni.symname = target;
 		ni.symlen = zni->symlink_len;
+	}
+	if (zni->flags & ZUFS_NI_XATTRS) {
+		err = ns_ni_xattrs(nsb, zt, zni, xattrs, &ni.nr_xattrs);
+		if (err)
+			return err;
+		ni.xattrs = xattrs;
 	}
 	err = ns_get(nsb, zni->dir_ii, &dir);
 	if (err)

@@ -28,7 +28,8 @@
 			      ZUFS_CAP_EXEC_BUFFER | ZUFS_CAP_NAMESPACE | \
 			      ZUFS_CAP_RW | ZUFS_CAP_SPACE | \
 			      ZUFS_CAP_XATTR | ZUFS_CAP_FASTIO | \
-			      ZUFS_CAP_SYNC | ZUFS_CAP_EXTCACHE)
+			      ZUFS_CAP_SYNC | ZUFS_CAP_EXTCACHE | \
+			      ZUFS_CAP_NI_XATTR)
 
 #ifndef ZUS_BREAK_TIMEOUT_MS
 #define ZUS_BREAK_TIMEOUT_MS 10000
@@ -225,6 +226,9 @@ static int register_fs(struct zus_server *s, struct zus_fs_entry *e)
 	r.magic = e->zfi->magic;
 	r.version = e->zfi->version;
 	r.fs_caps = e->zfi->fs_caps;
+	/* a kernel without ZUFS_CAP_NI_XATTR refuses the bit it does not know */
+	if (!(s->hs.agreed_caps & ZUFS_CAP_NI_XATTR))
+		r.fs_caps &= ~ZUFS_FSC_NI_XATTR;
 	if (ioctl(s->session_fd, ZU_IOC_REGISTER_FS, &r) < 0) {
 		int err = -errno;
 

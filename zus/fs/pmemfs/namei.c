@@ -149,6 +149,9 @@ static int create_common(struct pmfs_ii *dir, const char *name, size_t len,
 		if (err)
 			goto end;
 	}
+	err = pmfs_xattr_init(&tx, pi, ino, n->xattrs, n->nr_xattrs);
+	if (err)
+		goto end;
 	if (tmpfile) {
 		pi->nlink = 0;
 		err = pmfs_orphan_add(&tx, ino);

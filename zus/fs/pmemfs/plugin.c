@@ -150,10 +150,21 @@ static int pm_create(struct zus_inode_info *dir, const char *name, size_t len,
 	struct pmfs_new n = { .mode = ni->mode, .uid = ni->uid,
 			      .gid = ni->gid, .rdev = ni->rdev,
 			      .symname = ni->symname };
+	struct pmfs_xattr_in x[ZUFS_NI_XATTRS_MAX];
 	struct pmfs_ii *pii;
 	struct pmfs_time t;
+	unsigned int i;
 	int err;
 
+	if (ni->nr_xattrs > ZUFS_NI_XATTRS_MAX)
+		return -EINVAL;
+	for (i = 0; i < ni->nr_xattrs; i++) {
+		x[i].name = ni->xattrs[i].name;
+		x[i].value = ni->xattrs[i].value;
+		x[i].size = ni->xattrs[i].size;
+	}
+	n.xattrs = x;
+	n.nr_xattrs = ni->nr_xattrs;
 	now_set(&t, &ni->now);
 	err = name ? pmfs_create(PII(dir), name, len, &n, &pii) :
 		     pmfs_tmpfile(PII(dir), &n, &pii);
@@ -660,7 +671,8 @@ static const struct zus_fs_info pmemfs_fs = {
 	.name		= "pmemfs",
 	.magic		= PMFS_FS_MAGIC,
 	.version	= (PMFS_VERSION_MAJOR << 16) | PMFS_VERSION_MINOR,
-	.fs_caps	= ZUFS_FSC_REQUIRES_DEV | ZUFS_FSC_NO_ECHO,
+	.fs_caps	= ZUFS_FSC_REQUIRES_DEV | ZUFS_FSC_NO_ECHO |
+			  ZUFS_FSC_NI_XATTR,
 	.op		= &pmemfs_zfi_ops,
 };
 

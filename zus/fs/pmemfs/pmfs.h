@@ -133,11 +133,25 @@ int pmfs_setattr(struct pmfs_ii *ii, const struct pmfs_attr *attr,
 		 uint32_t valid);
 
 /* ~~~~ Namespace ~~~~ */
+/* An extended attribute to create an inode with. */
+struct pmfs_xattr_in {
+	const char *name;	/* whole, NUL terminated */
+	const void *value;
+	size_t size;
+};
+
 struct pmfs_new {
 	uint32_t mode;		/* S_IFREG/DIR/LNK/CHR/BLK/FIFO/SOCK | perms */
 	uint32_t uid, gid;
 	uint32_t rdev;		/* CHR/BLK */
 	const char *symname;	/* LNK: target, NUL terminated */
+	/* made in the same transaction as the inode: all of them, or no
+	 * inode (-ENOSPC when they do not fit the xattr block; security.*
+	 * ones are dropped on a filesystem without the XATTR feature, the
+	 * others fail it with -EOPNOTSUPP)
+	 */
+	const struct pmfs_xattr_in *xattrs;
+	unsigned int nr_xattrs;
 };
 
 int pmfs_lookup(struct pmfs_ii *dir, const char *name, size_t len,

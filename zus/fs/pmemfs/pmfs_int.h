@@ -259,6 +259,9 @@ uint32_t pmfs_xblock_csum(const struct pmfs_xblock *xb);
 const char *pmfs_xblock_check(const struct pmfs_xblock *xb, uint64_t ino);
 /* Free the inode's xattr block in tx (inode release). */
 int pmfs_xattr_drop(struct pmfs_tx *tx, struct pmfs_inode *pi);
+/* The first attributes of the new inode ino (struct pmfs_new), in tx. */
+int pmfs_xattr_init(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t ino,
+		    const struct pmfs_xattr_in *x, unsigned int nr);
 
 /* symlink.c */
 int pmfs_symlink_init(struct pmfs_tx *tx, struct pmfs_inode *pi,

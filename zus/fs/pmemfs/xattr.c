@@ -190,6 +190,69 @@ int pmfs_xattr_drop(struct pmfs_tx *tx, struct pmfs_inode *pi)
 	return pmfs_free_blocks(tx, old, 1);
 }
 
+int pmfs_xattr_init(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t ino,
+		    const struct pmfs_xattr_in *x, unsigned int nr)
+{
+	struct pmfs_sb *sb = tx->sb;
+	struct pmfs_xblock *nb;
+	size_t used = 0;
+	uint64_t noff;
+	unsigned int i;
+	char *q;
+	int err;
+
+	if (!nr)
+		return 0;
+	if (xattr_supported(sb)) {
+		for (i = 0; i < nr; i++)
+			if (strncmp(x[i].name, "security.", 9))
+				return -EOPNOTSUPP;
+		return 0;	/* LSM labels: as ext2 without xattrs */
+	}
+	nb = calloc(1, PMFS_BLOCK_SIZE);
+	if (!nb)
+		return -ENOMEM;
+	q = (char *)(nb + 1);
+	for (i = 0; i < nr; i++) {
+		struct pmfs_xentry *ne = (void *)(q + used);
+		size_t len = strlen(x[i].name), n;
+
+		err = -ERANGE;
+		if (!len || len > PMFS_NAME_MAX)
+			goto out;
+		err = -EEXIST;
+		if (xfind(nb->count ? nb : NULL, x[i].name, len))
+			goto out;
+		n = xentry_size(len, x[i].size);
+		err = -ENOSPC;
+		if (used + n > PMFS_XATTR_SPACE)
+			goto out;
+		ne->name_len = (uint8_t)len;
+		ne->value_len = (uint16_t)x[i].size;
+		memcpy(ne->data, x[i].name, len);
+		if (x[i].size)
+			memcpy(ne->data + len, x[i].value, x[i].size);
+		used += n;
+		nb->used = (uint32_t)used;
+		nb->count++;
+	}
+	nb->magic = PMFS_XBLOCK_MAGIC;
+	nb->ino = ino;
+	nb->csum = pmfs_xblock_csum(nb);
+	err = pmfs_alloc_block(tx, 0, &noff);
+	if (!err) {
+		void *dst = pmfs_ptr(sb, noff);
+
+		pmem_memcpy_nodrain(dst, nb, PMFS_BLOCK_SIZE);
+		pmfs_tx_dirty(tx, dst, PMFS_BLOCK_SIZE);
+		pi->xattr = noff;
+		pi->blocks++;
+	}
+out:
+	free(nb);
+	return err;
+}
+
 int pmfs_setxattr(struct pmfs_ii *ii, const char *name, const void *value,
 		  size_t size, uint32_t flags)
 {

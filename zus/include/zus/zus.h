@@ -231,6 +231,14 @@ struct zus_sb_info {
 #define ZUS_ATTR_CTIME	ZUFS_ATTR_CTIME
 #define ZUS_ATTR_FLAGS	ZUFS_ATTR_FLAGS
 
+/* An extended attribute a new inode is created with (ZUFS_FSC_NI_XATTR). */
+struct zus_xattr {
+	const char *name;	/* whole ("security.selinux"), NUL terminated */
+	const void *value;
+	__u32 size;		/* bytes of value, up to ZUFS_XATTR_SIZE_MAX */
+	__u32 reserved;
+};
+
 /* What create() makes. */
 struct zus_new_inode {
 	__u32 mode;		/* S_IF* type and permission bits */
@@ -241,6 +249,15 @@ struct zus_new_inode {
 	__u32 symlen;		/* S_IFLNK: strlen(symname), 1..4095 */
 	const char *symname;	/* S_IFLNK: the target, NUL terminated */
 	struct zufs_time now;	/* all four times of the new inode */
+	/* Only for plugins whose zus_fs_info.fs_caps has ZUFS_FSC_NI_XATTR
+	 * (ABI 1.5): the inode's first extended attributes (inherited ACLs,
+	 * LSM labels; distinct names of system.posix_acl_* and security.*).
+	 * create() makes the inode with all of them in the same crash-safe
+	 * step as its name, or fails (e.g. -ENOSPC) and makes nothing.
+	 */
+	const struct zus_xattr *xattrs;
+	__u32 nr_xattrs;	/* 0..ZUFS_NI_XATTRS_MAX */
+	__u32 reserved;
 };
 
 /* get_block: the blocks from offset / block size on, for a range of len

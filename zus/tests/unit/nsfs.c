@@ -37,6 +37,8 @@ struct nsfs_sbi {
 };
 
 __attribute__((visibility("default"))) int nsfs_live;
+/* the xattrs the last create() got (ZUFS_FSC_NI_XATTR): "name=size;..." */
+__attribute__((visibility("default"))) char nsfs_ni_xattrs[512];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct zus_inode_operations nsfs_iops;
 
@@ -156,6 +158,15 @@ static int n_create(struct zus_inode_info *dir, const char *name, size_t len,
 	int err = 0;
 
 	(void)len;
+	nsfs_ni_xattrs[0] = 0;
+	for (i = 0; i < ni->nr_xattrs; i++) {
+		size_t n = strlen(nsfs_ni_xattrs);
+
+		snprintf(nsfs_ni_xattrs + n, sizeof(nsfs_ni_xattrs) - n,
+			 "%s=%u:%.*s;", ni->xattrs[i].name, ni->xattrs[i].size,
+			 (int)ni->xattrs[i].size,
+			 (const char *)ni->xattrs[i].value);
+	}
 	pthread_mutex_lock(&lock);
 	for (i = 2; i < NS_INODES && s->ino[i].a.mode; i++)
 		;
@@ -366,7 +377,7 @@ static const struct zus_zfi_operations nsfs_zfi_ops = {
 
 static const struct zus_fs_info nsfs_fs = {
 	.name = "nsfs", .magic = 0x4e534653, .version = 1,
-	.op = &nsfs_zfi_ops,
+	.fs_caps = ZUFS_FSC_NI_XATTR, .op = &nsfs_zfi_ops,
 };
 
 static int nsfs_init(struct zus_plugin_ctx *ctx)

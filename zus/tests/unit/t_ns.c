@@ -20,6 +20,7 @@
 
 static char root[64];
 static int *live;		/* nsfs_live of the plugin */
+static char *ni_xattrs;		/* nsfs_ni_xattrs of the plugin */
 
 static struct zus_server *server(void)
 {
@@ -35,7 +36,8 @@ static struct zus_server *server(void)
 	snprintf(p, sizeof(p), "%s/nsfs.so", d ? d : ".");
 	h = dlopen(p, RTLD_NOW | RTLD_NOLOAD);
 	live = h ? dlsym(h, "nsfs_live") : NULL;
-	if (!live)
+	ni_xattrs = h ? dlsym(h, "nsfs_ni_xattrs") : NULL;
+	if (!live || !ni_xattrs)
 		abort();
 	dlclose(h);
 	return s;
@@ -397,6 +399,137 @@ static void t_ops(__u64 sbi, __u64 r)
 	}
 }
 
+/* A record of ZUFS_NI_XATTRS at buf + *pos; returns the record. */
+static struct zufs_ni_xattr *ni_rec(char *buf, size_t *pos, const char *n,
+				    const char *v)
+{
+	struct zufs_ni_xattr *rec = (void *)(buf + *pos);
+
+	rec->name_len = (__u8)strlen(n);
+	rec->value_len = (__u32)strlen(v);
+	memcpy(rec + 1, n, rec->name_len + 1);
+	memcpy((char *)(rec + 1) + rec->name_len + 1, v, rec->value_len);
+	*pos += zufs_ni_xattr_size(rec->name_len, rec->value_len);
+	return rec;
+}
+
+/*
+ * NEW_INODE with ZUFS_NI_XATTRS: hdr.offset/len over the window page,
+ * `sym` (if any) at 0. Breaks the request as `bad` says; checks the
+ * plugin got exactly the records, or on -EINVAL that nothing was made.
+ */
+enum { NX_OK, NX_ODD_OFF, NX_OFF_IN_SYM, NX_USER, NX_DUP, NX_NO_NUL,
+       NX_NUL_IN, NX_TOO_LONG, NX_SHORT, NX_MANY, NX_ZERO_NAME, NX_BIG,
+       NX_NO_LEN, NX_COUNT };
+static int ni_xattr_case(__u64 dir, const char *n, const char *sym, int bad)
+{
+	struct zufs_ioc_new_inode zni = { .dir_ii = dir,
+					  .flags = ZUFS_NI_XATTRS };
+	static char page[8192];
+	struct zufs_ni_xattr *rec;
+	size_t pos, start;
+	__u64 ii;
+	unsigned int i;
+	int err;
+
+	memset(page, 0, sizeof(page));
+	name(&zni.name, n);
+	zni.attr.mode = sym ? S_IFLNK | 0777 : S_IFREG | 0644;
+	if (sym) {
+		zni.symlink_len = (__u32)strlen(sym);
+		memcpy(page, sym, zni.symlink_len);
+	}
+	start = pos = (zni.symlink_len + 7) & ~7U;
+	rec = ni_rec(page, &pos, "system.posix_acl_access", "AAAA");
+	ni_rec(page, &pos, "security.selinux", "ctx");
+	switch (bad) {
+	case NX_ODD_OFF:	/* offset not a multiple of 8 */
+		memmove(page + start + 4, page + start, pos - start);
+		start += 4;
+		pos += 4;
+		break;
+	case NX_OFF_IN_SYM:	/* records over the symlink target */
+		start = 0;
+		break;
+	case NX_USER:		/* only system.posix_acl_* and security. */
+		ni_rec(page, &pos, "user.x", "v");
+		break;
+	case NX_DUP:
+		ni_rec(page, &pos, "security.selinux", "other");
+		break;
+	case NX_NO_NUL:
+		((char *)(rec + 1))[rec->name_len] = 'x';
+		break;
+	case NX_NUL_IN:
+		((char *)(rec + 1))[3] = 0;
+		break;
+	case NX_TOO_LONG:	/* the last record runs past hdr.len */
+		pos -= 8;
+		break;
+	case NX_SHORT:		/* trailing bytes, less than a record */
+		pos += 4;
+		break;
+	case NX_MANY:
+		for (i = 0; i < ZUFS_NI_XATTRS_MAX - 1; i++) {
+			char x[32];
+
+			snprintf(x, sizeof(x), "security.l%u", i);
+			ni_rec(page, &pos, x, "v");
+		}
+		break;
+	case NX_ZERO_NAME:
+		rec->name_len = 0;
+		break;
+	case NX_BIG:
+		rec->value_len = ZUFS_XATTR_SIZE_MAX + 1;
+		break;
+	case NX_NO_LEN:
+		pos = start;
+		break;
+	}
+	zni.hdr.offset = start;
+	zni.hdr.len = pos - start;
+	zni.attr.ctime.sec = 1000;
+	strcpy(ni_xattrs, "untouched");
+	err = op(&zni, ZUFS_OP_NEW_INODE, sizeof(zni),
+		 offsetof(struct zufs_ioc_new_inode, attr), page, sizeof(page));
+	if (bad == NX_OK) {
+		CHECK_EQ(err, 0);
+		CHECK_STR(ni_xattrs, "system.posix_acl_access=4:AAAA;"
+			  "security.selinux=3:ctx;");
+		CHECK_EQ(lookup(dir, n, &ii, NULL), 0);
+	} else {
+		CHECK_EQ(err, -EINVAL);
+		CHECK_STR(ni_xattrs, "untouched");
+		CHECK_EQ(lookup(dir, n, &ii, NULL), -ENOENT);
+	}
+	return err;
+}
+
+/* The first xattrs in NEW_INODE (ABI 1.5): passed on, or refused whole. */
+static void t_ni_xattrs(__u64 r)
+{
+	int bad;
+
+	ni_xattr_case(r, "x-ok", NULL, NX_OK);
+	ni_xattr_case(r, "x-sym", "a/long/enough/target", NX_OK);
+	for (bad = NX_ODD_OFF; bad < NX_COUNT; bad++) {
+		char n[16];
+
+		snprintf(n, sizeof(n), "x-bad%d", bad);
+		ni_xattr_case(r, n, bad == NX_OFF_IN_SYM ? "target" : NULL,
+			      bad);
+	}
+	/* a create without the flag gives the plugin none */
+	{
+		__u64 t;
+
+		CHECK_EQ(new_inode(r, "x-none", S_IFREG | 0600, NULL, 0, &t,
+				   NULL), 0);
+		CHECK_STR(ni_xattrs, "");
+	}
+}
+
 static void t_dispatch(void)
 {
 	struct zufs_ioc_mount *zim = calloc(1, sizeof(*zim));
@@ -412,6 +545,7 @@ static void t_dispatch(void)
 	sbi = zim->zmi.zus_sbi;
 	r = zim->zmi.zus_ii;
 	t_ops(sbi, r);
+	t_ni_xattrs(r);
 	/* umount drops what the kernel did not evict */
 	CHECK(*live > 0);
 	memset(zim, 0, sizeof(*zim));

@@ -686,6 +686,29 @@ def is_churn(name):
         name[1:-1].isdigit()
 
 
+# --acl 1: the root's default ACL (kernel xattr format: version 2, then
+# tag, perm, id per entry), so every file and directory the workload makes
+# inherits an access ACL and every directory the default ACL too, in the
+# same step as its name (the dump and the verifier check they are there).
+# It grants everything (and a named user, so the ACL is never folded into
+# the mode): the modes stay what the operations ask for.
+ACL_ACCESS = "system.posix_acl_access"
+ACL_DEFAULT = "system.posix_acl_default"
+
+
+def _acl(*entries):
+    import struct
+    return struct.pack("<I", 2) + b"".join(
+        struct.pack("<HHI", tag, perm, ident) for tag, perm, ident in entries)
+
+
+ROOT_DEFAULT_ACL = _acl((0x01, 7, 0xffffffff),   # user::rwx
+                        (0x02, 7, 4242),         # user:4242:rwx
+                        (0x04, 7, 0xffffffff),   # group::rwx
+                        (0x10, 7, 0xffffffff),   # mask::rwx
+                        (0x20, 7, 0xffffffff))   # other::rwx
+
+
 def cmd_workload(a):
     """--workers processes side by side (concurrent transactions: journal
     slots, allocator bitmaps shared by both), each in its own directory,
@@ -695,6 +718,8 @@ def cmd_workload(a):
         a.res = os.path.abspath(a.res)
     os.umask(0)
     os.chdir(a.root)
+    if a.acl:
+        os.setxattr(".", ACL_DEFAULT, ROOT_DEFAULT_ACL)
     pids = []
     for w in range(a.workers):
         pid = os.fork()
@@ -722,9 +747,10 @@ def cmd_workload(a):
 
 
 # ~~~~ guest: dump the tree ~~~~
-def dump_tree(root, full):
+def dump_tree(root, full, acl=False):
     """Lines of JSON: the root's entries (names and types only) and every
-    entry below the directories in full, with lstat data and contents."""
+    entry below the directories in full, with lstat data and contents
+    (acl: and the names of their ACL xattrs)."""
     import base64
     out = []
 
@@ -741,6 +767,9 @@ def dump_tree(root, full):
         if t != "l":
             e["m"] = stat.S_IMODE(st.st_mode)
         try:
+            if acl and t != "l":
+                e["x"] = sorted(n for n in os.listxattr(path)
+                                if n in (ACL_ACCESS, ACL_DEFAULT))
             if t == "l":
                 e["l"] = os.readlink(path)
             elif t == "f":
@@ -794,7 +823,7 @@ def cmd_dump(a):
     full = [d for d in (a.full or "").split(",") if d]
     fd = os.open(a.out, os.O_WRONLY | os.O_CREAT, 0o644)
     t0 = time.time()
-    lines = dump_tree(a.root, full)
+    lines = dump_tree(a.root, full, a.acl)
     t1 = time.time()
     body = "".join(json.dumps(x, sort_keys=True) + "\n" for x in lines)
     body = body.encode()
@@ -911,6 +940,11 @@ def compare(model, dump, roots, full, fuzzy=None):
                 elif k == "l":
                     gv, wv = repr(gv)[:60], repr(wv)[:60]
                 diffs.append("%s: %s %s, expected %s" % (p, what, gv, wv))
+        if "x" in g and w["t"] != "l":
+            wx = [ACL_ACCESS] + ([ACL_DEFAULT] if w["t"] == "d" else [])
+            if g["x"] != wx:
+                diffs.append("%s: ACL xattrs %s, expected %s (inherited "
+                             "with the name)" % (p, g["x"], wx))
         if w["t"] == "l" and g["s"] != w["s"]:
             diffs.append("%s: symlink size %d, expected %d" %
                          (p, g["s"], w["s"]))
@@ -1144,6 +1178,14 @@ def cmd_selftest(a):
                        boot=boot, full="c1", out=tmp + "/m.json",
                        ignore_root=[])
 
+        # the inherited-ACL check too, where this filesystem has ACLs
+        try:
+            os.setxattr(root, ACL_DEFAULT, ROOT_DEFAULT_ACL)
+            os.removexattr(root, ACL_DEFAULT)
+            acl = 1
+        except OSError:
+            acl = 0
+            print("selftest: no POSIX ACLs in %s, ACL check not tested" % tmp)
         for mode in ("meta", "data"):
             shutil.rmtree(root)
             os.mkdir(root)
@@ -1151,20 +1193,24 @@ def cmd_selftest(a):
                 os.unlink(res)
             rc, _ = run(cmd_workload, root=root, dir="c1", seed=a.seed,
                         mode=mode, res=res, workers=2, churn=0, syncfs=0,
-                        max_ops=a.ops, max_secs=60.0)
+                        acl=acl, max_ops=a.ops, max_secs=60.0)
             if rc:
                 print("selftest: the %s workload failed" % mode)
                 return 1
             bad = []
             for what, change in (
                     ("nothing", None),
+                    ("a lost inherited ACL",
+                     lambda: os.removexattr(root + "/c1w1", ACL_ACCESS)),
                     ("an unrecorded directory",
                      lambda: os.mkdir(root + "/c1w0/unrecorded")),
                     ("a lost entry", lambda: lost(root + "/c1w1")),
                     ("a changed mode", lambda: os.chmod(root + "/c1w0", 0o700))):
                 if change:
+                    if not acl and "ACL" in what:
+                        continue
                     change()
-                run(cmd_dump, root=root, cycle=2, full="c1",
+                run(cmd_dump, root=root, cycle=2, full="c1", acl=acl,
                     out=tmp + "/dump")
                 rc, out = verify(2)
                 if (rc == 0) != (change is None):
@@ -1192,8 +1238,8 @@ def lost(d):
 USAGE = """usage:
   crashfs.py workload --root MNT --dir NAME --seed N [--mode meta|data]
                       [--res DEV] [--workers N] [--churn 0|1] [--syncfs 0|1]
-                      [--max-ops N] [--max-secs S]
-  crashfs.py dump --root MNT --cycle N [--full c1,c2] --out DEV
+                      [--acl 0|1] [--max-ops N] [--max-secs S]
+  crashfs.py dump --root MNT --cycle N [--full c1,c2] [--acl 0|1] --out DEV
   crashfs.py verify [--model JSON] --ops RESULT --dump FILE --boot N
                     [--full c1,c2] --out JSON [--ignore-root NAME]...
   crashfs.py pmemfs-offset FILE
@@ -1206,10 +1252,10 @@ REQ = object()
 COMMANDS = {
     "workload": {"root": (str, REQ), "dir": (str, REQ), "seed": (int, REQ),
                  "mode": (str, "meta"), "res": (str, ""), "workers": (int, 2),
-                 "churn": (int, 1), "syncfs": (int, 0),
+                 "churn": (int, 1), "syncfs": (int, 0), "acl": (int, 0),
                  "max_ops": (int, 100000), "max_secs": (float, 120.0)},
     "dump": {"root": (str, REQ), "cycle": (int, REQ), "full": (str, ""),
-             "out": (str, REQ)},
+             "acl": (int, 0), "out": (str, REQ)},
     "verify": {"model": (str, ""), "ops": (str, REQ), "dump": (str, REQ),
                "boot": (int, REQ), "full": (str, ""), "out": (str, REQ),
                "ignore_root": (list, [])},

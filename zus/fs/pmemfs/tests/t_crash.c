@@ -138,9 +138,11 @@ static int run_crash(struct img *pristine, const struct op *ops, int n,
 	return bad;
 }
 
-static int crash_script(struct op *ops)
+static int crash_script(struct op *ops, size_t max)
 {
 	int n = 0;
+
+	memset(ops, 0, max * sizeof(*ops));
 
 #define OPS(t, x, y) do { ops[n].type = (t); \
 	strcpy(ops[n].a, x); strcpy(ops[n].b, y); n++; } while (0)
@@ -161,6 +163,10 @@ static int crash_script(struct op *ops)
 	ops[n].off = 3000;
 	OPS(OP_TRUNC, "e2", "");
 	OPS(OP_UNLINK, "d/s2", "");
+	ops[n].seed = 5;
+	OPS(OP_XCREATE, "d/xf", "");
+	ops[n].flags = 1; ops[n].seed = 6;
+	OPS(OP_XCREATE, "xd", "");
 	OPS(OP_TMPFILE, "tmpnamed", "");
 	OPS(OP_TMPFILE, "", "");
 	ops[n].len = 700; ops[n].seed = 9;	/* several truncate transactions */
@@ -186,7 +192,7 @@ void t_crash_points(void)
 	struct refs refs;
 	struct img pristine;
 	unsigned long points;
-	int n = crash_script(ops), bad = 0, runs = 0;
+	int n = crash_script(ops, 128), bad = 0, runs = 0;
 	long step;
 
 	REQUIRE(!img_new(&pristine, "pristine", 16 * MiB, 0));

@@ -47,6 +47,29 @@ int op_exec(struct pmfs_sb *sb, const struct op *op)
 				r = t_write(sb, op->b, buf, 4096, i * 4096);
 		}
 		return r;
+	case OP_XCREATE: {
+		/* with first xattrs (ACLs, a label); flags 1: a directory */
+		static char acl[1500];
+		const struct pmfs_xattr_in x[] = {
+			{ "system.posix_acl_access", acl, sizeof(acl) },
+			{ "security.selinux", "system_u:object_r:t:s0", 22 },
+			{ "system.posix_acl_default", acl, sizeof(acl) },
+		};
+		struct pmfs_new n = { .mode = op->flags ? S_IFDIR | 0750 :
+					      S_IFREG | 0640,
+				      .xattrs = x, .nr_xattrs = op->flags ? 3 : 2 };
+		struct pmfs_ii *dir;
+		const char *name;
+		size_t len;
+
+		fill(acl, sizeof(acl), op->seed);
+		r = t_parent(sb, op->a, &dir, &name, &len);
+		if (!r) {
+			r = pmfs_create(dir, name, len, &n, NULL);
+			pmfs_iput(dir);
+		}
+		return r;
+	}
 	case OP_TMPFILE: {
 		struct pmfs_new n = { .mode = S_IFREG | 0600 };
 		struct pmfs_ii *root, *t;

@@ -5,7 +5,8 @@
 #include "tlib.h"
 
 enum { OP_CREATE, OP_MKDIR, OP_UNLINK, OP_RMDIR, OP_RENAME, OP_LINK,
-       OP_WRITE, OP_TRUNC, OP_SYMLINK, OP_FRAG, OP_TMPFILE, OP_NOPS };
+       OP_WRITE, OP_TRUNC, OP_SYMLINK, OP_FRAG, OP_TMPFILE, OP_XCREATE,
+       OP_NOPS };
 
 struct op {
 	int type;

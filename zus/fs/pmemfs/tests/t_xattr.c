@@ -23,6 +23,75 @@ static void list_has(struct pmfs_ii *f, const char *want, size_t wlen)
 		CHECK_EQ(pmfs_listxattr(f, buf, wlen - 1), -ERANGE);
 }
 
+/* Create path (a file, or a directory with dir) with the xattrs x[0..nr). */
+static int mkx(struct pmfs_sb *sb, const char *path, bool dir,
+	       const struct pmfs_xattr_in *x, unsigned int nr)
+{
+	struct pmfs_new nw = { .mode = dir ? S_IFDIR | 0755 : S_IFREG | 0644,
+			       .xattrs = x, .nr_xattrs = nr };
+	struct pmfs_ii *parent;
+	const char *name;
+	size_t len;
+	int r = t_parent(sb, path, &parent, &name, &len);
+
+	if (r)
+		return r;
+	r = pmfs_create(parent, name, len, &nw, NULL);
+	pmfs_iput(parent);
+	return r;
+}
+
+/* The first xattrs of a new inode, made with it (struct pmfs_new). */
+static void t_xattr_create(struct pmfs_sb *sb)
+{
+	static char acl[2500];
+	const struct pmfs_xattr_in x[] = {
+		{ "system.posix_acl_default", acl, sizeof(acl) },
+		{ "security.selinux", "ctx", 3 },
+		{ "system.posix_acl_access", acl, sizeof(acl) },
+	};
+	struct pmfs_statfs s0, s1;
+	struct pmfs_attr a;
+	struct pmfs_ii *f;
+	char v[sizeof(acl)];
+
+	memset(acl, 'a', sizeof(acl));
+	pmfs_statfs(sb, &s0);
+	CHECK_EQ(mkx(sb, "xf", false, x + 1, 2), 0);
+	REQUIRE(!t_walk(sb, "xf", &f));
+	CHECK_EQ(pmfs_getxattr(f, "security.selinux", v, sizeof(v)), 3);
+	CHECK(!memcmp(v, "ctx", 3));
+	CHECK_EQ(pmfs_getxattr(f, "system.posix_acl_access", v, sizeof(v)),
+		 (ssize_t)sizeof(acl));
+	CHECK(!memcmp(v, acl, sizeof(acl)));
+	pmfs_getattr(f, &a);
+	CHECK_EQ(a.blocks, 8);		/* the xattr block */
+	pmfs_iput(f);
+	pmfs_statfs(sb, &s1);
+	CHECK_EQ(s1.bfree + 1, s0.bfree);
+	CHECK_EQ(s1.ffree + 1, s0.ffree);
+	/* all three do not fit one block: no inode, no name, no block */
+	CHECK_EQ(mkx(sb, "xd", true, x, 3), -ENOSPC);
+	CHECK_EQ(t_walk(sb, "xd", &f), -ENOENT);
+	pmfs_statfs(sb, &s0);
+	CHECK_EQ(s0.bfree, s1.bfree);
+	CHECK_EQ(s0.ffree, s1.ffree);
+	/* the same name twice, a name too long */
+	CHECK_EQ(mkx(sb, "xd", true, (const struct pmfs_xattr_in[]){
+		{ "security.a", "1", 1 }, { "security.a", "2", 1 } }, 2),
+		 -EEXIST);
+	CHECK_EQ(t_walk(sb, "xd", &f), -ENOENT);
+	CHECK_EQ(mkx(sb, "xd", true, x, 2), 0);
+	REQUIRE(!t_walk(sb, "xd", &f));
+	CHECK_EQ(pmfs_listxattr(f, v, sizeof(v)),
+		 (ssize_t)sizeof("system.posix_acl_default\0security.selinux"));
+	pmfs_iput(f);
+	CHECK_EQ(t_unlink(sb, "xf"), 0);
+	CHECK_EQ(t_rmdir(sb, "xd"), 0);
+	pmfs_statfs(sb, &s1);
+	CHECK_EQ(s1.bfree, s0.bfree + 1);
+}
+
 void t_xattr(void)
 {
 	struct pmfs_statfs s0, s1, start;
@@ -103,6 +172,8 @@ void t_xattr(void)
 	CHECK_EQ(a.blocks, 0);
 	CHECK_EQ(pmfs_listxattr(d, NULL, 0), 0);
 	pmfs_iput(d);
+
+	t_xattr_create(sb);
 
 	/* persistence and fsck */
 	pmfs_iput(f);

@@ -323,6 +323,26 @@ static void dadd(struct dbuf *b, char *line)
 	b->lines[b->n++] = line;
 }
 
+/* " xattrs=N:crc" over the names and values of ii's xattrs, if any. */
+static void xattr_digest(struct pmfs_ii *ii, char *out, size_t size)
+{
+	static char list[4096], val[4096];
+	ssize_t n = pmfs_listxattr(ii, list, sizeof(list));
+	uint32_t crc = 0;
+	unsigned int count = 0;
+
+	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(list + i) + 1) {
+		ssize_t v = pmfs_getxattr(ii, list + i, val, sizeof(val));
+
+		crc = pmfs_crc32c(crc, list + i, strlen(list + i) + 1);
+		if (v > 0)
+			crc = pmfs_crc32c(crc, val, (size_t)v);
+		count++;
+	}
+	if (count)
+		snprintf(out, size, " xattrs=%u:%08x", count, crc);
+}
+
 static void dump_dir(struct pmfs_sb *sb, struct pmfs_ii *dir,
 		     const char *prefix, struct dbuf *b)
 {
@@ -358,6 +378,8 @@ static void dump_dir(struct pmfs_sb *sb, struct pmfs_ii *dir,
 		} else if (S_ISCHR(a.mode) || S_ISBLK(a.mode)) {
 			snprintf(extra, sizeof(extra), "rdev=%u", a.rdev);
 		}
+		xattr_digest(ii, extra + strlen(extra),
+			     sizeof(extra) - strlen(extra));
 		if (asprintf(&line, "%s mode=%o nlink=%u size=%llu %s", path,
 			     a.mode, a.nlink, S_ISDIR(a.mode) ? 0ULL :
 			     (unsigned long long)a.size,
