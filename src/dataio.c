@@ -145,25 +145,50 @@ bad:
 
 /* ~~~~ read and write ~~~~ */
 
-/* Copy @n bytes of one block; returns bytes copied. */
-static size_t zuf_copy_block(struct zuf_pmem *pm, u64 bn, size_t off,
-			     size_t n, struct iov_iter *iter, bool write)
+/*
+ * Copy up to @n bytes from byte @off of the @nr device-contiguous blocks
+ * from @bn on (@bn 0: holes, read as zeros). Returns bytes copied; *fault
+ * tells a short copy (a fault on the user's buffer, a bad device range)
+ * from one the device's mapping cut at fewer contiguous blocks.
+ */
+static size_t zuf_copy_blocks(struct zuf_pmem *pm, u64 bn, long nr,
+			      size_t off, size_t n, struct iov_iter *iter,
+			      bool write, bool *fault)
 {
-	void *kaddr;
 	size_t got = 0;
+	void *kaddr;
+	long avail;
 	int id;
 
-	if (!bn)
-		return iov_iter_zero(n, iter);
+	if (!bn) {
+		got = iov_iter_zero(n, iter);
+		*fault = got < n;
+		return got;
+	}
 	id = dax_read_lock();
-	if (!zuf_pmem_kaddr(pm, bn, &kaddr, NULL)) {
+	avail = zuf_pmem_kaddr_range(pm, bn, nr, &kaddr);
+	if (avail > 0) {
+		n = min_t(size_t, n, (size_t)avail * PAGE_SIZE - off);
 		if (write)
 			got = _copy_from_iter_flushcache(kaddr + off, n, iter);
 		else
 			got = _copy_mc_to_iter(kaddr + off, n, iter);
 	}
 	dax_read_unlock(id);
+	*fault = got < n || avail <= 0;
 	return got;
+}
+
+/* Blocks bns[i..] that follow each other on the device (or holes). */
+static int zuf_run(const u64 *bns, int i, int nr)
+{
+	int run = 1;
+
+	while (i + run < nr &&
+	       (bns[i] ? bns[i + run] == bns[i] + (u64)run * PAGE_SIZE :
+			 !bns[i + run]))
+		run++;
+	return run;
 }
 
 /* The server made the file as long as the whole write; it came up short. */
@@ -225,7 +250,7 @@ ssize_t zuf_fast_rw(struct kiocb *kiocb, struct iov_iter *iter, bool write)
 		loff_t isize = i_size_read(inode);
 		bool short_copy = false, cached;
 		u64 *bns = sbns;
-		int nr, i;
+		int nr;
 
 		if (!write) {
 			if (pos >= isize)
@@ -259,17 +284,22 @@ ssize_t zuf_fast_rw(struct kiocb *kiocb, struct iov_iter *iter, bool write)
 			bns = gb->bns;
 			ret_flags = gb->ret_flags;
 		}
-		for (i = 0; i < nr && copied < len; i++) {
-			size_t off = offset_in_page(pos + copied);
-			size_t n = min_t(size_t, PAGE_SIZE - off, len - copied);
-			size_t got = zuf_copy_block(pm, bns[i], off, n, iter,
-						    write);
+		/* one copy per run of blocks contiguous on the device */
+		while (copied < len) {
+			size_t at = offset_in_page(pos) + copied;
+			size_t off = offset_in_page(at), n, got;
+			int i = at >> PAGE_SHIFT, run;
 
+			if (i >= nr)
+				break;	/* the server gave fewer blocks */
+			run = zuf_run(bns, i, nr);
+			n = min_t(size_t, (size_t)run * PAGE_SIZE - off,
+				  len - copied);
+			got = zuf_copy_blocks(pm, bns[i], run, off, n, iter,
+					      write, &short_copy);
 			copied += got;
-			if (got < n) {
-				short_copy = true;
+			if (short_copy)
 				break;
-			}
 		}
 		if (write)
 			wmb();	/* the non-temporal stores reach pmem */

@@ -161,6 +161,23 @@ int zuf_pmem_kaddr(struct zuf_pmem *pm, u64 off, void **kaddr, pfn_t *pfn)
 	return 0;
 }
 
+/*
+ * The kernel address of @nr blocks from byte @off of the device on; returns
+ * how many of them (1..nr) are contiguous there, or -EIO. The caller holds
+ * dax_read_lock() while it uses them.
+ */
+long zuf_pmem_kaddr_range(struct zuf_pmem *pm, u64 off, long nr, void **kaddr)
+{
+	long got;
+
+	if (off >= pm->size || !PAGE_ALIGNED(off) || nr < 1)
+		return -EIO;
+	nr = min_t(u64, nr, (pm->size - off) >> PAGE_SHIFT);
+	got = dax_direct_access(pm->dax, (pm->start_off + off) >> PAGE_SHIFT,
+				nr, DAX_ACCESS, kaddr, NULL);
+	return got < 1 ? -EIO : min(got, nr);
+}
+
 bool zuf_pmem_fastio(struct zuf_pmem *pm)
 {
 	return !READ_ONCE(pm->no_fastio);
