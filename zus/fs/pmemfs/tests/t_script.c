@@ -55,20 +55,10 @@ int op_exec(struct pmfs_sb *sb, const struct op *op)
 			{ "security.selinux", "system_u:object_r:t:s0", 22 },
 			{ "system.posix_acl_default", acl, sizeof(acl) },
 		};
-		struct pmfs_new n = { .mode = op->flags ? S_IFDIR | 0750 :
-					      S_IFREG | 0640,
-				      .xattrs = x, .nr_xattrs = op->flags ? 3 : 2 };
-		struct pmfs_ii *dir;
-		const char *name;
-		size_t len;
 
 		fill(acl, sizeof(acl), op->seed);
-		r = t_parent(sb, op->a, &dir, &name, &len);
-		if (!r) {
-			r = pmfs_create(dir, name, len, &n, NULL);
-			pmfs_iput(dir);
-		}
-		return r;
+		return t_mkx(sb, op->a, op->flags ? S_IFDIR | 0750 :
+			     S_IFREG | 0640, x, op->flags ? 3 : 2);
 	}
 	case OP_TMPFILE: {
 		struct pmfs_new n = { .mode = S_IFREG | 0600 };

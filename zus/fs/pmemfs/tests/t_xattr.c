@@ -27,18 +27,7 @@ static void list_has(struct pmfs_ii *f, const char *want, size_t wlen)
 static int mkx(struct pmfs_sb *sb, const char *path, bool dir,
 	       const struct pmfs_xattr_in *x, unsigned int nr)
 {
-	struct pmfs_new nw = { .mode = dir ? S_IFDIR | 0755 : S_IFREG | 0644,
-			       .xattrs = x, .nr_xattrs = nr };
-	struct pmfs_ii *parent;
-	const char *name;
-	size_t len;
-	int r = t_parent(sb, path, &parent, &name, &len);
-
-	if (r)
-		return r;
-	r = pmfs_create(parent, name, len, &nw, NULL);
-	pmfs_iput(parent);
-	return r;
+	return t_mkx(sb, path, dir ? S_IFDIR | 0755 : S_IFREG | 0644, x, nr);
 }
 
 /* The first xattrs of a new inode, made with it (struct pmfs_new). */

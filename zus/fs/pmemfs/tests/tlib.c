@@ -164,6 +164,21 @@ int t_mk(struct pmfs_sb *sb, const char *path, uint32_t mode,
 {
 	struct pmfs_new n = { .mode = mode, .uid = 1000, .gid = 100,
 			      .rdev = rdev, .symname = symname };
+
+	return t_mk_new(sb, path, &n);
+}
+
+int t_mkx(struct pmfs_sb *sb, const char *path, uint32_t mode,
+	  const struct pmfs_xattr_in *x, unsigned int nr)
+{
+	struct pmfs_new n = { .mode = mode, .uid = 1000, .gid = 100,
+			      .xattrs = x, .nr_xattrs = nr };
+
+	return t_mk_new(sb, path, &n);
+}
+
+int t_mk_new(struct pmfs_sb *sb, const char *path, const struct pmfs_new *n)
+{
 	struct pmfs_ii *dir;
 	const char *name;
 	size_t len;
@@ -171,7 +186,7 @@ int t_mk(struct pmfs_sb *sb, const char *path, uint32_t mode,
 
 	if (r)
 		return r;
-	r = pmfs_create(dir, name, len, &n, NULL);
+	r = pmfs_create(dir, name, len, n, NULL);
 	pmfs_iput(dir);
 	return r;
 }

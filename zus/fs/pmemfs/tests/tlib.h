@@ -63,6 +63,10 @@ int t_parent(struct pmfs_sb *sb, const char *path, struct pmfs_ii **dir,
 	     const char **name, size_t *len);
 int t_mk(struct pmfs_sb *sb, const char *path, uint32_t mode,
 	 const char *symname, uint32_t rdev);
+/* t_mk with the new inode's first xattrs (struct pmfs_new), or any n */
+int t_mkx(struct pmfs_sb *sb, const char *path, uint32_t mode,
+	  const struct pmfs_xattr_in *x, unsigned int nr);
+int t_mk_new(struct pmfs_sb *sb, const char *path, const struct pmfs_new *n);
 int t_unlink(struct pmfs_sb *sb, const char *path);
 int t_rmdir(struct pmfs_sb *sb, const char *path);
 int t_rename(struct pmfs_sb *sb, const char *from, const char *to,
