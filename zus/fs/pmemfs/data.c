@@ -56,13 +56,6 @@ static int new_node(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t goal,
 int pmfs_map_create(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t index,
 		    uint64_t *ptr, bool *is_new)
 {
-	return pmfs_map_create_pre(tx, pi, index, 0, ptr, is_new);
-}
-
-int pmfs_map_create_pre(struct pmfs_tx *tx, struct pmfs_inode *pi,
-			uint64_t index, uint64_t pre, uint64_t *ptr,
-			bool *is_new)
-{
 	struct pmfs_sb *sb = tx->sb;
 	uint64_t goal = 0, *slot, off;
 	bool fresh = false;
@@ -115,10 +108,7 @@ int pmfs_map_create_pre(struct pmfs_tx *tx, struct pmfs_inode *pi,
 					   (PMFS_PTRS_PER_BLOCK - 1)];
 	}
 	if (!*slot) {
-		if (pre)
-			off = pre;	/* taken by the caller in this tx */
-		else
-			err = pmfs_alloc_block(tx, goal, &off);
+		err = pmfs_alloc_block(tx, goal, &off);
 		if (!err && !fresh)
 			err = pmfs_tx_add(tx, slot, 8);
 		if (err)
@@ -507,7 +497,6 @@ static int get_blocks_tx(struct pmfs_ii *ii, uint64_t index, uint32_t n,
 {
 	struct pmfs_sb *sb = ii->sb;
 	struct pmfs_inode *pi = ii->pi;
-	uint64_t run_off = 0, run_left = 0;
 	struct pmfs_tx tx;
 	uint32_t i;
 	int err = pmfs_tx_begin(sb, &tx);
@@ -519,33 +508,9 @@ static int get_blocks_tx(struct pmfs_ii *ii, uint64_t index, uint32_t n,
 			       ~PMFS_PTR_FLAGS, ptr;
 		bool is_new;
 
-		/* the holes of the range as runs of blocks in a row, not
-		 * block by block: files growing side by side would take
-		 * every other block
-		 */
-		if (!old && !run_left) {
-			uint64_t holes = 0, goal = 0;
-
-			for (uint32_t j = i; j < n; j++)
-				holes += !pmfs_map_lookup(sb, pi, index + j);
-			if (index + i > 0)
-				goal = pmfs_map_lookup(sb, pi, index + i - 1);
-			if (goal)
-				goal = (goal & ~PMFS_PTR_FLAGS) +
-				       PMFS_BLOCK_SIZE;
-			err = pmfs_alloc_run(&tx, goal, holes, &run_off,
-					     &run_left);
-			if (err)
-				break;
-		}
-		err = pmfs_map_create_pre(&tx, pi, index + i,
-					  old ? 0 : run_off, &ptr, &is_new);
+		err = pmfs_map_create(&tx, pi, index + i, &ptr, &is_new);
 		if (err)
 			break;
-		if (!old) {
-			run_off += PMFS_BLOCK_SIZE;
-			run_left--;
-		}
 		/* The kernel copies the data after we answer: a crash in
 		 * between must show zeros, never old contents of the block.
 		 */

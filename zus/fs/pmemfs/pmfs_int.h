@@ -186,11 +186,6 @@ int pmfs_bitmap_init(struct pmfs_sb *sb, struct pmfs_bitmap *bm, int which,
 		     uint64_t *pmap, uint64_t nbits, uint64_t first);
 void pmfs_bitmap_fini(struct pmfs_bitmap *bm);
 int pmfs_alloc_block(struct pmfs_tx *tx, uint64_t goal, uint64_t *off);
-/* Up to want free blocks in a row, the first at or after goal as
- * pmfs_alloc_block picks it, in one step: *got (1..want) blocks from *off.
- */
-int pmfs_alloc_run(struct pmfs_tx *tx, uint64_t goal, uint64_t want,
-		   uint64_t *off, uint64_t *got);
 int pmfs_free_blocks(struct pmfs_tx *tx, uint64_t off, uint64_t count);
 int pmfs_alloc_ino(struct pmfs_tx *tx, uint64_t *ino);
 int pmfs_free_ino(struct pmfs_tx *tx, uint64_t ino);
@@ -226,10 +221,6 @@ uint64_t pmfs_map_lookup(struct pmfs_sb *sb, const struct pmfs_inode *pi,
 			 uint64_t index);
 int pmfs_map_create(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t index,
 		    uint64_t *ptr, bool *is_new);
-/* The same with pre: the block for a hole at index, already taken in tx. */
-int pmfs_map_create_pre(struct pmfs_tx *tx, struct pmfs_inode *pi,
-			uint64_t index, uint64_t pre, uint64_t *ptr,
-			bool *is_new);
 /* refcount.c: shared blocks (INCOMPAT_REFLINK) */
 int pmfs_block_put(struct pmfs_tx *tx, uint64_t ptr);
 int pmfs_block_share(struct pmfs_tx *tx, uint64_t ptr);
