@@ -166,7 +166,7 @@ static size_t zuf_copy_blocks(struct zuf_pmem *pm, u64 bn, long nr,
 		return got;
 	}
 	id = dax_read_lock();
-	avail = zuf_pmem_kaddr_range(pm, bn, nr, &kaddr);
+	avail = zuf_pmem_kaddr_range(pm, bn, nr, &kaddr, NULL);
 	if (avail > 0) {
 		n = min_t(size_t, n, (size_t)avail * PAGE_SIZE - off);
 		if (write)

@@ -144,29 +144,12 @@ u64 zuf_pmem_size(struct zuf_pmem *pm)
 }
 
 /*
- * The kernel address (and pfn) of the block at byte @off of the device;
- * the caller holds dax_read_lock() while it uses them.
+ * The kernel address (and optionally the pfn) of @nr blocks from byte @off
+ * of the device on; returns how many of them (1..nr) are contiguous there,
+ * or -EIO. The caller holds dax_read_lock() while it uses them.
  */
-int zuf_pmem_kaddr(struct zuf_pmem *pm, u64 off, void **kaddr, pfn_t *pfn)
-{
-	pfn_t pf;
-
-	if (off >= pm->size || !PAGE_ALIGNED(off))
-		return -EIO;
-	if (dax_direct_access(pm->dax, (pm->start_off + off) >> PAGE_SHIFT, 1,
-			      DAX_ACCESS, kaddr, &pf) != 1)
-		return -EIO;
-	if (pfn)
-		*pfn = pf;
-	return 0;
-}
-
-/*
- * The kernel address of @nr blocks from byte @off of the device on; returns
- * how many of them (1..nr) are contiguous there, or -EIO. The caller holds
- * dax_read_lock() while it uses them.
- */
-long zuf_pmem_kaddr_range(struct zuf_pmem *pm, u64 off, long nr, void **kaddr)
+long zuf_pmem_kaddr_range(struct zuf_pmem *pm, u64 off, long nr, void **kaddr,
+			  pfn_t *pfn)
 {
 	long got;
 
@@ -174,8 +157,14 @@ long zuf_pmem_kaddr_range(struct zuf_pmem *pm, u64 off, long nr, void **kaddr)
 		return -EIO;
 	nr = min_t(u64, nr, (pm->size - off) >> PAGE_SHIFT);
 	got = dax_direct_access(pm->dax, (pm->start_off + off) >> PAGE_SHIFT,
-				nr, DAX_ACCESS, kaddr, NULL);
+				nr, DAX_ACCESS, kaddr, pfn);
 	return got < 1 ? -EIO : min(got, nr);
+}
+
+/* The same for the one block at byte @off: 0 or -EIO. */
+int zuf_pmem_kaddr(struct zuf_pmem *pm, u64 off, void **kaddr, pfn_t *pfn)
+{
+	return zuf_pmem_kaddr_range(pm, off, 1, kaddr, pfn) < 0 ? -EIO : 0;
 }
 
 bool zuf_pmem_fastio(struct zuf_pmem *pm)

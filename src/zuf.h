@@ -302,7 +302,8 @@ struct zuf_pmem *zuf_pmem_register(struct super_block *sb, u32 *id);
 void zuf_pmem_unregister(struct zuf_pmem *pm);
 u64 zuf_pmem_size(struct zuf_pmem *pm);
 int zuf_pmem_kaddr(struct zuf_pmem *pm, u64 off, void **kaddr, pfn_t *pfn);
-long zuf_pmem_kaddr_range(struct zuf_pmem *pm, u64 off, long nr, void **kaddr);
+long zuf_pmem_kaddr_range(struct zuf_pmem *pm, u64 off, long nr, void **kaddr,
+			  pfn_t *pfn);
 bool zuf_pmem_fastio(struct zuf_pmem *pm);
 void zuf_pmem_no_fastio(struct zuf_pmem *pm);
 void zuf_pmem_puts_take(struct zuf_pmem *pm, struct zufs_put *puts, u32 *n);
