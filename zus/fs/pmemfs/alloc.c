@@ -226,6 +226,43 @@ int pmfs_alloc_block(struct pmfs_tx *tx, uint64_t goal, uint64_t *off)
 	return err;
 }
 
+int pmfs_alloc_run(struct pmfs_tx *tx, uint64_t goal, uint64_t want,
+		   uint64_t *off, uint64_t *got)
+{
+	struct pmfs_bitmap *bm = &tx->sb->bbm;
+	uint64_t b, n = 1;
+	int err;
+
+	if (!want)
+		return -EINVAL;
+	pthread_mutex_lock(&bm->lock);
+	b = bm->nfree ? find_free(bm, goal / PMFS_BLOCK_SIZE) : UINT64_MAX;
+	if (b == UINT64_MAX) {
+		pthread_mutex_unlock(&bm->lock);
+		return -ENOSPC;
+	}
+	while (n < want && b + n < bm->nbits &&
+	       !(bm->map[(b + n) / 64] & (1ULL << ((b + n) % 64))))
+		n++;
+	dram_set(bm, b, n, 1);
+	bm->hint = b + n;
+	pthread_mutex_unlock(&bm->lock);
+
+	err = pmfs_tx_log_bits(tx, PMFS_JE_BITS_CLEAR, (uint32_t)bm->which,
+			       b, n);
+	pthread_mutex_lock(&bm->lock);
+	if (err)
+		dram_set(bm, b, n, 0);
+	else
+		pmfs_pbits_set(bm->pmap, b, n, 1);
+	pthread_mutex_unlock(&bm->lock);
+	if (!err) {
+		*off = b * PMFS_BLOCK_SIZE;
+		*got = n;
+	}
+	return err;
+}
+
 int pmfs_free_blocks(struct pmfs_tx *tx, uint64_t off, uint64_t count)
 {
 	return free_bits(tx, &tx->sb->bbm, off / PMFS_BLOCK_SIZE, count);

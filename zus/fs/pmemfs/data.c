@@ -56,6 +56,13 @@ static int new_node(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t goal,
 int pmfs_map_create(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t index,
 		    uint64_t *ptr, bool *is_new)
 {
+	return pmfs_map_create_run(tx, pi, index, NULL, ptr, is_new);
+}
+
+int pmfs_map_create_run(struct pmfs_tx *tx, struct pmfs_inode *pi,
+			uint64_t index, struct pmfs_run_alloc *ra,
+			uint64_t *ptr, bool *is_new)
+{
 	struct pmfs_sb *sb = tx->sb;
 	uint64_t goal = 0, *slot, off;
 	bool fresh = false;
@@ -108,7 +115,21 @@ int pmfs_map_create(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t index,
 					   (PMFS_PTRS_PER_BLOCK - 1)];
 	}
 	if (!*slot) {
-		err = pmfs_alloc_block(tx, goal, &off);
+		if (!ra) {
+			err = pmfs_alloc_block(tx, goal, &off);
+		} else {
+			/* after the map's nodes, so they do not split it */
+			if (!ra->left)
+				err = pmfs_alloc_run(tx, goal, ra->want ?: 1,
+						     &ra->off, &ra->left);
+			if (!err) {
+				off = ra->off;
+				ra->off += PMFS_BLOCK_SIZE;
+				ra->left--;
+				if (ra->want)
+					ra->want--;
+			}
+		}
 		if (!err && !fresh)
 			err = pmfs_tx_add(tx, slot, 8);
 		if (err)
@@ -497,18 +518,25 @@ static int get_blocks_tx(struct pmfs_ii *ii, uint64_t index, uint32_t n,
 {
 	struct pmfs_sb *sb = ii->sb;
 	struct pmfs_inode *pi = ii->pi;
+	struct pmfs_run_alloc ra = { 0 };
 	struct pmfs_tx tx;
 	uint32_t i;
 	int err = pmfs_tx_begin(sb, &tx);
 
 	if (err)
 		return err;
+	/* the range's holes as runs of blocks in a row, not block by block:
+	 * files growing side by side would take every other block
+	 */
+	for (i = 0; i < n; i++)
+		ra.want += !pmfs_map_lookup(sb, pi, index + i);
 	for (i = 0; i < n && !err; i++) {
 		uint64_t old = pmfs_map_lookup(sb, pi, index + i) &
 			       ~PMFS_PTR_FLAGS, ptr;
 		bool is_new;
 
-		err = pmfs_map_create(&tx, pi, index + i, &ptr, &is_new);
+		err = pmfs_map_create_run(&tx, pi, index + i, &ra, &ptr,
+					  &is_new);
 		if (err)
 			break;
 		/* The kernel copies the data after we answer: a crash in
@@ -521,6 +549,8 @@ static int get_blocks_tx(struct pmfs_ii *ii, uint64_t index, uint32_t n,
 			*ret_flags |= PMFS_GB_NEW;
 		offs[i] = ptr;
 	}
+	if (!err && ra.left)	/* never: the run is no longer than the holes */
+		err = pmfs_free_blocks(&tx, ra.off, ra.left);
 	if (!err) {
 		if (!(flags & PMFS_GB_MMAP)) {
 			uint64_t covered = (index + n) * PMFS_BLOCK_SIZE;

@@ -186,6 +186,11 @@ int pmfs_bitmap_init(struct pmfs_sb *sb, struct pmfs_bitmap *bm, int which,
 		     uint64_t *pmap, uint64_t nbits, uint64_t first);
 void pmfs_bitmap_fini(struct pmfs_bitmap *bm);
 int pmfs_alloc_block(struct pmfs_tx *tx, uint64_t goal, uint64_t *off);
+/* Up to want free blocks in a row, the first at or after goal as
+ * pmfs_alloc_block picks it, in one step: *got (1..want) blocks from *off.
+ */
+int pmfs_alloc_run(struct pmfs_tx *tx, uint64_t goal, uint64_t want,
+		   uint64_t *off, uint64_t *got);
 int pmfs_free_blocks(struct pmfs_tx *tx, uint64_t off, uint64_t count);
 int pmfs_alloc_ino(struct pmfs_tx *tx, uint64_t *ino);
 int pmfs_free_ino(struct pmfs_tx *tx, uint64_t ino);
@@ -221,6 +226,16 @@ uint64_t pmfs_map_lookup(struct pmfs_sb *sb, const struct pmfs_inode *pi,
 			 uint64_t index);
 int pmfs_map_create(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t index,
 		    uint64_t *ptr, bool *is_new);
+/* The same taking the block of a hole from ra: runs of up to ra->want
+ * blocks in a row (pmfs_alloc_run), taken after the map's nodes.
+ */
+struct pmfs_run_alloc {
+	uint64_t off, left;	/* the rest of the current run */
+	uint64_t want;		/* holes still to fill */
+};
+int pmfs_map_create_run(struct pmfs_tx *tx, struct pmfs_inode *pi,
+			uint64_t index, struct pmfs_run_alloc *ra,
+			uint64_t *ptr, bool *is_new);
 /* refcount.c: shared blocks (INCOMPAT_REFLINK) */
 int pmfs_block_put(struct pmfs_tx *tx, uint64_t ptr);
 int pmfs_block_share(struct pmfs_tx *tx, uint64_t ptr);

@@ -560,6 +560,41 @@ void t_readdir(void)
 	img_remove(&im);
 }
 
+/*
+ * Two files grown side by side through the fast path (512 KiB per
+ * GET_BLOCK, taking turns): each answer is one run of blocks in a row on
+ * the device, not every other block.
+ */
+static void t_side_by_side(struct pmfs_sb *sb)
+{
+	static uint64_t offs[128];
+	struct pmfs_ii *f[2];
+	uint32_t nr;
+	unsigned rf;
+
+	CHECK_EQ(t_mk(sb, "s0", S_IFREG | 0644, NULL, 0), 0);
+	CHECK_EQ(t_mk(sb, "s1", S_IFREG | 0644, NULL, 0), 0);
+	REQUIRE(!t_walk(sb, "s0", &f[0]));
+	REQUIRE(!t_walk(sb, "s1", &f[1]));
+	for (int round = 0; round < 8; round++) {
+		for (int k = 0; k < 2; k++) {
+			uint32_t in_row = 1;
+
+			CHECK_EQ(pmfs_get_blocks(f[k], (uint64_t)round << 19,
+						 1 << 19, PMFS_GB_WRITE, offs,
+						 128, &nr, &rf), 0);
+			CHECK_EQ(nr, 128);
+			for (uint32_t i = 1; i < nr; i++)
+				in_row += offs[i] == offs[i - 1] + 4096;
+			CHECK_EQ(in_row, 128);
+		}
+	}
+	pmfs_iput(f[0]);
+	pmfs_iput(f[1]);
+	CHECK_EQ(t_unlink(sb, "s0"), 0);
+	CHECK_EQ(t_unlink(sb, "s1"), 0);
+}
+
 void t_data(void)
 {
 	struct pmfs_statfs s0, s1;
@@ -657,6 +692,9 @@ void t_data(void)
 	CHECK_EQ(t_unlink(sb, "f"), 0);
 	pmfs_statfs(sb, &s1);
 	CHECK_EQ(s1.bfree, s0.bfree);
+	t_side_by_side(sb);
+	pmfs_statfs(sb, &s1);
+	CHECK_EQ(s1.bfree, s0.bfree);
 	pmfs_unmount(sb);
 	CHECK_EQ(t_fsck(&im, false, true), 0);
 	img_remove(&im);
@@ -718,6 +756,28 @@ void t_enospc(void)
 	CHECK_EQ(t_mk(sb, "dir", S_IFDIR | 0755, NULL, 0), 0);
 	CHECK_EQ(t_mk(sb, "dir/x", S_IFREG | 0644, NULL, 0), -ENOSPC);
 	CHECK_EQ(t_rmdir(sb, "dir"), 0);
+	pmfs_iput(f);
+	CHECK_EQ(t_unlink(sb, "big"), 0);
+	pmfs_statfs(sb, &s1);
+	CHECK_EQ(s1.bfree, s0.bfree);
+	/* the same through the fast path: 1 MiB GET_BLOCKs (at most 128
+	 * blocks each) fill every block, then ENOSPC
+	 */
+	CHECK_EQ(t_mk(sb, "big", S_IFREG | 0644, NULL, 0), 0);
+	REQUIRE(!t_walk(sb, "big", &f));
+	total = 0;
+	do {
+		static uint64_t offs[128];
+		uint32_t nr = 0;
+		unsigned rf;
+
+		r = pmfs_get_blocks(f, total, 1 << 20, PMFS_GB_WRITE, offs,
+				    128, &nr, &rf);
+		total += (uint64_t)nr * 4096;
+	} while (!r);
+	CHECK_EQ(r, -ENOSPC);
+	pmfs_statfs(sb, &s1);
+	CHECK_EQ(s1.bfree, 0);
 	pmfs_iput(f);
 	CHECK_EQ(t_unlink(sb, "big"), 0);
 	pmfs_statfs(sb, &s1);
