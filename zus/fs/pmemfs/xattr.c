@@ -190,6 +190,45 @@ int pmfs_xattr_drop(struct pmfs_tx *tx, struct pmfs_inode *pi)
 	return pmfs_free_blocks(tx, old, 1);
 }
 
+/* Append name=value to the new block nb (*used bytes of entries so far). */
+static int xentry_add(struct pmfs_xblock *nb, size_t *used, const char *name,
+		      size_t len, const void *value, size_t size)
+{
+	struct pmfs_xentry *ne = (void *)((char *)(nb + 1) + *used);
+	size_t n = xentry_size(len, size);
+
+	if (*used + n > PMFS_XATTR_SPACE)
+		return -ENOSPC;
+	ne->name_len = (uint8_t)len;
+	ne->value_len = (uint16_t)size;
+	memcpy(ne->data, name, len);
+	if (size)
+		memcpy(ne->data + len, value, size);
+	*used += n;
+	nb->used = (uint32_t)*used;
+	nb->count++;
+	return 0;
+}
+
+/* Seal nb as ino's block and write it to a new block of tx: *noff. */
+static int xblock_write(struct pmfs_tx *tx, struct pmfs_xblock *nb,
+			uint64_t ino, uint64_t goal, uint64_t *noff)
+{
+	int err;
+
+	nb->magic = PMFS_XBLOCK_MAGIC;
+	nb->ino = ino;
+	nb->csum = pmfs_xblock_csum(nb);
+	err = pmfs_alloc_block(tx, goal, noff);
+	if (!err) {
+		void *dst = pmfs_ptr(tx->sb, *noff);
+
+		pmem_memcpy_nodrain(dst, nb, PMFS_BLOCK_SIZE);
+		pmfs_tx_dirty(tx, dst, PMFS_BLOCK_SIZE);
+	}
+	return err;
+}
+
 int pmfs_xattr_init(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t ino,
 		    const struct pmfs_xattr_in *x, unsigned int nr)
 {
@@ -198,7 +237,6 @@ int pmfs_xattr_init(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t ino,
 	size_t used = 0;
 	uint64_t noff;
 	unsigned int i;
-	char *q;
 	int err;
 
 	if (!nr)
@@ -212,10 +250,8 @@ int pmfs_xattr_init(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t ino,
 	nb = calloc(1, PMFS_BLOCK_SIZE);
 	if (!nb)
 		return -ENOMEM;
-	q = (char *)(nb + 1);
 	for (i = 0; i < nr; i++) {
-		struct pmfs_xentry *ne = (void *)(q + used);
-		size_t len = strlen(x[i].name), n;
+		size_t len = strlen(x[i].name);
 
 		err = -ERANGE;
 		if (!len || len > PMFS_NAME_MAX)
@@ -223,28 +259,13 @@ int pmfs_xattr_init(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t ino,
 		err = -EEXIST;
 		if (xfind(nb->count ? nb : NULL, x[i].name, len))
 			goto out;
-		n = xentry_size(len, x[i].size);
-		err = -ENOSPC;
-		if (used + n > PMFS_XATTR_SPACE)
+		err = xentry_add(nb, &used, x[i].name, len, x[i].value,
+				 x[i].size);
+		if (err)
 			goto out;
-		ne->name_len = (uint8_t)len;
-		ne->value_len = (uint16_t)x[i].size;
-		memcpy(ne->data, x[i].name, len);
-		if (x[i].size)
-			memcpy(ne->data + len, x[i].value, x[i].size);
-		used += n;
-		nb->used = (uint32_t)used;
-		nb->count++;
 	}
-	nb->magic = PMFS_XBLOCK_MAGIC;
-	nb->ino = ino;
-	nb->csum = pmfs_xblock_csum(nb);
-	err = pmfs_alloc_block(tx, 0, &noff);
+	err = xblock_write(tx, nb, ino, 0, &noff);
 	if (!err) {
-		void *dst = pmfs_ptr(sb, noff);
-
-		pmem_memcpy_nodrain(dst, nb, PMFS_BLOCK_SIZE);
-		pmfs_tx_dirty(tx, dst, PMFS_BLOCK_SIZE);
 		pi->xattr = noff;
 		pi->blocks++;
 	}
@@ -310,39 +331,17 @@ int pmfs_setxattr(struct pmfs_ii *ii, const char *name, const void *value,
 		}
 	}
 	if (!(flags & XATTR_REMOVE_FL)) {
-		struct pmfs_xentry *ne = (void *)(q + used);
-		size_t n = xentry_size(len, size);
-
-		if (used + n > PMFS_XATTR_SPACE) {
-			err = -ENOSPC;
+		err = xentry_add(nb, &used, name, len, value, size);
+		if (err)
 			goto out;
-		}
-		ne->name_len = (uint8_t)len;
-		ne->value_len = (uint16_t)size;
-		memcpy(ne->data, name, len);
-		if (size)
-			memcpy(ne->data + len, value, size);
-		used += n;
-		nb->count++;
 	}
-	nb->magic = PMFS_XBLOCK_MAGIC;
-	nb->ino = ii->ino;
 	nb->used = (uint32_t)used;
-	nb->csum = pmfs_xblock_csum(nb);
 
 	err = pmfs_tx_begin(sb, &tx);
 	if (err)
 		goto out;
-	if (used) {
-		err = pmfs_alloc_block(&tx, ooff,
-				       &noff);
-		if (!err) {
-			void *dst = pmfs_ptr(sb, noff);
-
-			pmem_memcpy_nodrain(dst, nb, PMFS_BLOCK_SIZE);
-			pmfs_tx_dirty(&tx, dst, PMFS_BLOCK_SIZE);
-		}
-	}
+	if (used)
+		err = xblock_write(&tx, nb, ii->ino, ooff, &noff);
 	if (!err)
 		err = pmfs_tx_add_inode(&tx, pi);
 	if (!err && ooff)
