@@ -155,10 +155,15 @@ static void dram_set(struct pmfs_bitmap *bm, uint64_t start, uint64_t count,
 	}
 }
 
-static int alloc_bit(struct pmfs_tx *tx, struct pmfs_bitmap *bm, uint64_t goal,
-		     uint64_t *bit)
+/*
+ * Up to want free bits in a row, the first at or after goal (find_free):
+ * *n (1..want) bits from *bit, in the DRAM map at once and on pmem when
+ * the journal has the record.
+ */
+static int alloc_bits(struct pmfs_tx *tx, struct pmfs_bitmap *bm,
+		      uint64_t goal, uint64_t want, uint64_t *bit, uint64_t *n)
 {
-	uint64_t b;
+	uint64_t b, got = 1;
 	int err;
 
 	pthread_mutex_lock(&bm->lock);
@@ -167,21 +172,34 @@ static int alloc_bit(struct pmfs_tx *tx, struct pmfs_bitmap *bm, uint64_t goal,
 		pthread_mutex_unlock(&bm->lock);
 		return -ENOSPC;
 	}
-	dram_set(bm, b, 1, 1);
-	bm->hint = b + 1;
+	while (got < want && b + got < bm->nbits &&
+	       !(bm->map[(b + got) / 64] & (1ULL << ((b + got) % 64))))
+		got++;
+	dram_set(bm, b, got, 1);
+	bm->hint = b + got;
 	pthread_mutex_unlock(&bm->lock);
 
 	err = pmfs_tx_log_bits(tx, PMFS_JE_BITS_CLEAR, (uint32_t)bm->which,
-			       b, 1);
+			       b, got);
 	pthread_mutex_lock(&bm->lock);
 	if (err)
-		dram_set(bm, b, 1, 0);
+		dram_set(bm, b, got, 0);
 	else
-		pmfs_pbits_set(bm->pmap, b, 1, 1);
+		pmfs_pbits_set(bm->pmap, b, got, 1);
 	pthread_mutex_unlock(&bm->lock);
-	if (!err)
+	if (!err) {
 		*bit = b;
+		*n = got;
+	}
 	return err;
+}
+
+static int alloc_bit(struct pmfs_tx *tx, struct pmfs_bitmap *bm, uint64_t goal,
+		     uint64_t *bit)
+{
+	uint64_t n;
+
+	return alloc_bits(tx, bm, goal, 1, bit, &n);
 }
 
 static int free_bits(struct pmfs_tx *tx, struct pmfs_bitmap *bm,
@@ -229,37 +247,15 @@ int pmfs_alloc_block(struct pmfs_tx *tx, uint64_t goal, uint64_t *off)
 int pmfs_alloc_run(struct pmfs_tx *tx, uint64_t goal, uint64_t want,
 		   uint64_t *off, uint64_t *got)
 {
-	struct pmfs_bitmap *bm = &tx->sb->bbm;
-	uint64_t b, n = 1;
+	uint64_t b;
 	int err;
 
 	if (!want)
 		return -EINVAL;
-	pthread_mutex_lock(&bm->lock);
-	b = bm->nfree ? find_free(bm, goal / PMFS_BLOCK_SIZE) : UINT64_MAX;
-	if (b == UINT64_MAX) {
-		pthread_mutex_unlock(&bm->lock);
-		return -ENOSPC;
-	}
-	while (n < want && b + n < bm->nbits &&
-	       !(bm->map[(b + n) / 64] & (1ULL << ((b + n) % 64))))
-		n++;
-	dram_set(bm, b, n, 1);
-	bm->hint = b + n;
-	pthread_mutex_unlock(&bm->lock);
-
-	err = pmfs_tx_log_bits(tx, PMFS_JE_BITS_CLEAR, (uint32_t)bm->which,
-			       b, n);
-	pthread_mutex_lock(&bm->lock);
-	if (err)
-		dram_set(bm, b, n, 0);
-	else
-		pmfs_pbits_set(bm->pmap, b, n, 1);
-	pthread_mutex_unlock(&bm->lock);
-	if (!err) {
+	err = alloc_bits(tx, &tx->sb->bbm, goal / PMFS_BLOCK_SIZE, want, &b,
+			 got);
+	if (!err)
 		*off = b * PMFS_BLOCK_SIZE;
-		*got = n;
-	}
 	return err;
 }
 
