@@ -493,10 +493,19 @@ vm_scan_console() {
 }
 
 # vm_test_output LOG TEST [LINES]: the tail of one test's console output
-# (between the BEGIN/END markers written by the guest init).
+# (between the BEGIN/END markers written by the guest init), after the
+# first 20 lines with FAIL that come before that tail.
 vm_test_output() {
-	tr -d '\r' <"$1" | awk -v t="$2" '
+	tr -d '\r' <"$1" | awk -v t="$2" -v n="${3:-40}" '
 		$0 ~ "^==== BEGIN " t " ====" { on = 1 }
-		on { print }
-		$0 ~ "^==== END " t " " { on = 0 }' | tail -n "${3:-40}"
+		on { line[++k] = $0 }
+		$0 ~ "^==== END " t " " { on = 0 }
+		END {
+			first = k > n ? k - n + 1 : 1
+			for (i = 1; i < first; i++)
+				if (line[i] ~ /FAIL/ && ++f <= 20)
+					print "(earlier) " line[i]
+			for (i = first; i <= k; i++)
+				print line[i]
+		}'
 }

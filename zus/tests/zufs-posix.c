@@ -141,13 +141,47 @@ static int ts_cmp(struct timespec a, struct timespec b)
 	return 0;
 }
 
-/* Let the kernel's (coarse) clock move on, so changes are visible. */
+/*
+ * Let the kernel's clock for inode times move on, so changes are visible:
+ * wait until CLOCK_REALTIME_COARSE (what current_time() reads) is past
+ * its value now. A fixed sleep is not enough in a VM: while the CPU that
+ * keeps time is not scheduled by the host, the coarse clock stands still
+ * (seen: 12 ms of sleep, then the same timestamp).
+ */
 static void tick(void)
 {
-	struct timespec t = { 0, 12 * 1000 * 1000 };
+	struct timespec t = { 0, 1000 * 1000 }, c0, c;
 
-	nanosleep(&t, NULL);
+	clock_gettime(CLOCK_REALTIME_COARSE, &c0);
+	do {
+		nanosleep(&t, NULL);
+		clock_gettime(CLOCK_REALTIME_COARSE, &c);
+	} while (ts_cmp(c, c0) <= 0);
 }
+
+/*
+ * The time of an operation made between clock_at(BEFORE) and
+ * clock_at(AFTER) lies in that interval: inode times come from the coarse
+ * clock (or a finer one), never before the coarse clock's value at the
+ * start, never after the fine clock's at the end.
+ */
+enum { BEFORE, AFTER };
+static struct timespec clock_at(int when)
+{
+	struct timespec t;
+
+	clock_gettime(when == BEFORE ? CLOCK_REALTIME_COARSE : CLOCK_REALTIME,
+		      &t);
+	return t;
+}
+
+#define WITHIN(ts, t0, t1) do {						\
+	if (ts_cmp(ts, t0) < 0 || ts_cmp(ts, t1) > 0)			\
+		failf(__LINE__, "%s is %lld.%09ld, not within the call's "	\
+		      "%lld.%09ld..%lld.%09ld", #ts, (long long)(ts).tv_sec,	\
+		      (ts).tv_nsec, (long long)(t0).tv_sec, (t0).tv_nsec,	\
+		      (long long)(t1).tv_sec, (t1).tv_nsec);		\
+} while (0)
 
 static int create(const char *p, mode_t mode)
 {
@@ -278,12 +312,14 @@ static void t_create(const char *d)
 {
 	struct stat st, ds0, ds;
 	struct statx sx;
-	time_t now = time(NULL);
+	struct timespec t0, t1;
 	int fd;
 
 	ds0 = st_of(d);
 	tick();
+	t0 = clock_at(BEFORE);
 	fd = open(path("%s/f", d), O_CREAT | O_EXCL | O_RDWR, 0666);
+	t1 = clock_at(AFTER);
 	OK(fd);
 	OK(fstat(fd, &st));
 	EXPECT(S_ISREG(st.st_mode));
@@ -292,7 +328,7 @@ static void t_create(const char *d)
 	EQ(st.st_size, 0);
 	EQ(st.st_uid, geteuid());
 	EQ(st.st_gid, getegid());
-	EXPECT(st.st_mtime >= now - 5 && st.st_mtime <= now + 5);
+	WITHIN(st.st_mtim, t0, t1);
 	EQ(ts_cmp(st.st_mtim, st.st_ctim), 0);
 	EQ(ts_cmp(st.st_atim, st.st_ctim), 0);
 	OK(statx(AT_FDCWD, path("%s/f", d), 0, STATX_ALL, &sx));
@@ -1077,7 +1113,7 @@ static void t_times(const char *d)
 	struct timespec ts[2];
 	struct stat st, st0;
 	struct statx sx;
-	time_t now;
+	struct timespec t0, t1;
 	int fd;
 	bool any_ns = false;
 	int i;
@@ -1109,15 +1145,18 @@ static void t_times(const char *d)
 	/* UTIME_NOW for mtime only */
 	ts[0].tv_nsec = UTIME_OMIT;
 	ts[1].tv_nsec = UTIME_NOW;
-	now = time(NULL);
+	t0 = clock_at(BEFORE);
 	OK(utimensat(AT_FDCWD, path("%s/f", d), ts, 0));
+	t1 = clock_at(AFTER);
 	st = st_of(path("%s/f", d));
 	EQ(st.st_atim.tv_sec, -86400);
-	EXPECT(st.st_mtime >= now - 2 && st.st_mtime <= now + 2);
+	WITHIN(st.st_mtim, t0, t1);
 	/* NULL: both now */
+	t0 = clock_at(BEFORE);
 	OK(utimensat(AT_FDCWD, path("%s/f", d), NULL, 0));
+	t1 = clock_at(AFTER);
 	st = st_of(path("%s/f", d));
-	EXPECT(st.st_atime >= now - 2 && st.st_atime <= now + 2);
+	WITHIN(st.st_atim, t0, t1);
 	EQ(ts_cmp(st.st_atim, st.st_mtim), 0);
 	/* on a symlink itself */
 	OK(symlink("f", path("%s/s", d)));
