@@ -43,10 +43,10 @@ deps-ok:
 
 # ~~~~ kernel module ~~~~
 modules: deps-ok
-	scripts/build-modules.sh
+	+scripts/build-modules.sh
 
 modules-fault: deps-ok
-	scripts/build-modules.sh --fault $(shell scripts/kernels.sh --headers --image)
+	+scripts/build-modules.sh --fault $(shell scripts/kernels.sh --headers --image)
 
 # ~~~~ user space ~~~~
 zus: deps-ok
