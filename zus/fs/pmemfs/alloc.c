@@ -134,6 +134,57 @@ static uint64_t find_free(struct pmfs_bitmap *bm, uint64_t goal)
 	return UINT64_MAX;
 }
 
+/* Free bits in a row from b, counting up to max. */
+static uint64_t run_free(const struct pmfs_bitmap *bm, uint64_t b, uint64_t max)
+{
+	uint64_t n = 0;
+
+	while (n < max && b + n < bm->nbits &&
+	       !(bm->map[(b + n) / 64] & (1ULL << ((b + n) % 64))))
+		n++;
+	return n;
+}
+
+/*
+ * The first bit c at or after goal (wrapping round, as find_free) with
+ * c % PMFS_DATA_ALIGN == rem and at least need free bits in a row from it,
+ * among the first ALIGN_SCAN candidates in groups with room, or
+ * UINT64_MAX. Groups are whole multiples of PMFS_DATA_ALIGN bits.
+ */
+#define ALIGN_SCAN	16384	/* candidates: 32 GiB of device */
+static uint64_t find_aligned(struct pmfs_bitmap *bm, uint64_t goal,
+			     uint64_t rem, uint64_t need)
+{
+	uint64_t g0, tried = 0;
+
+	if (goal < bm->first || goal >= bm->nbits)
+		goal = bm->hint < bm->nbits ? bm->hint : bm->first;
+	g0 = goal / PMFS_BITS_PER_GROUP;
+	for (uint64_t i = 0; i <= bm->ngroups; i++) {
+		uint64_t g = (g0 + i) % bm->ngroups;
+		uint64_t from = g * PMFS_BITS_PER_GROUP;
+		uint64_t to = MIN(from + PMFS_BITS_PER_GROUP, bm->nbits);
+		uint64_t c;
+
+		if (bm->group_free[g] < need)
+			continue;
+		if (i == 0)
+			from = goal;
+		if (from < bm->first)
+			from = bm->first;
+		c = from - from % PMFS_DATA_ALIGN + rem;
+		if (c < from)
+			c += PMFS_DATA_ALIGN;
+		for (; c < to; c += PMFS_DATA_ALIGN) {
+			if (run_free(bm, c, need) == need)
+				return c;
+			if (++tried == ALIGN_SCAN)
+				return UINT64_MAX;
+		}
+	}
+	return UINT64_MAX;
+}
+
 static void dram_set(struct pmfs_bitmap *bm, uint64_t start, uint64_t count,
 		     int val)
 {
@@ -156,25 +207,35 @@ static void dram_set(struct pmfs_bitmap *bm, uint64_t start, uint64_t count,
 }
 
 /*
- * Up to want free bits in a row, the first at or after goal (find_free):
- * *n (1..want) bits from *bit, in the DRAM map at once and on pmem when
- * the journal has the record.
+ * Up to want free bits in a row: *n (1..want) bits from *bit, in the DRAM
+ * map at once and on pmem when the journal has the record. The first is
+ * goal when it is free; else, when rem is not PMFS_NO_ALIGN, the first bit
+ * at or after goal that is rem modulo PMFS_DATA_ALIGN with room for
+ * MIN(want, PMFS_ALIGN_NEED) (find_aligned); else the first free bit at or
+ * after goal (find_free).
  */
 static int alloc_bits(struct pmfs_tx *tx, struct pmfs_bitmap *bm,
-		      uint64_t goal, uint64_t want, uint64_t *bit, uint64_t *n)
+		      uint64_t goal, uint64_t rem, uint64_t want,
+		      uint64_t *bit, uint64_t *n)
 {
-	uint64_t b, got = 1;
+	uint64_t b = UINT64_MAX, got;
 	int err;
 
 	pthread_mutex_lock(&bm->lock);
-	b = bm->nfree ? find_free(bm, goal) : UINT64_MAX;
+	if (bm->nfree && rem != PMFS_NO_ALIGN) {
+		if (goal >= bm->first && run_free(bm, goal, 1))
+			b = goal;
+		else
+			b = find_aligned(bm, goal, rem,
+					 MIN(want, PMFS_ALIGN_NEED));
+	}
+	if (bm->nfree && b == UINT64_MAX)
+		b = find_free(bm, goal);
 	if (b == UINT64_MAX) {
 		pthread_mutex_unlock(&bm->lock);
 		return -ENOSPC;
 	}
-	while (got < want && b + got < bm->nbits &&
-	       !(bm->map[(b + got) / 64] & (1ULL << ((b + got) % 64))))
-		got++;
+	got = run_free(bm, b, want);
 	dram_set(bm, b, got, 1);
 	bm->hint = b + got;
 	pthread_mutex_unlock(&bm->lock);
@@ -199,7 +260,7 @@ static int alloc_bit(struct pmfs_tx *tx, struct pmfs_bitmap *bm, uint64_t goal,
 {
 	uint64_t n;
 
-	return alloc_bits(tx, bm, goal, 1, bit, &n);
+	return alloc_bits(tx, bm, goal, PMFS_NO_ALIGN, 1, bit, &n);
 }
 
 static int free_bits(struct pmfs_tx *tx, struct pmfs_bitmap *bm,
@@ -244,16 +305,21 @@ int pmfs_alloc_block(struct pmfs_tx *tx, uint64_t goal, uint64_t *off)
 	return err;
 }
 
-int pmfs_alloc_run(struct pmfs_tx *tx, uint64_t goal, uint64_t want,
-		   uint64_t *off, uint64_t *got)
+int pmfs_alloc_meta(struct pmfs_tx *tx, uint64_t *off)
+{
+	return pmfs_alloc_block(tx, tx->sb->bbm.first * PMFS_BLOCK_SIZE, off);
+}
+
+int pmfs_alloc_data(struct pmfs_tx *tx, uint64_t goal, uint64_t index,
+		    uint64_t want, uint64_t *off, uint64_t *got)
 {
 	uint64_t b;
 	int err;
 
 	if (!want)
 		return -EINVAL;
-	err = alloc_bits(tx, &tx->sb->bbm, goal / PMFS_BLOCK_SIZE, want, &b,
-			 got);
+	err = alloc_bits(tx, &tx->sb->bbm, goal / PMFS_BLOCK_SIZE,
+			 index % PMFS_DATA_ALIGN, want, &b, got);
 	if (!err)
 		*off = b * PMFS_BLOCK_SIZE;
 	return err;

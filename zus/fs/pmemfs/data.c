@@ -41,10 +41,9 @@ uint64_t pmfs_map_lookup(struct pmfs_sb *sb, const struct pmfs_inode *pi,
 	return ptr && pmfs_blk_ok(sb, ptr) ? ptr : 0;
 }
 
-static int new_node(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t goal,
-		    uint64_t *off)
+static int new_node(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t *off)
 {
-	int err = pmfs_alloc_block(tx, goal, off);
+	int err = pmfs_alloc_meta(tx, off);
 
 	if (err)
 		return err;
@@ -85,7 +84,7 @@ int pmfs_map_create_run(struct pmfs_tx *tx, struct pmfs_inode *pi,
 				pi->height++;
 			break;
 		}
-		err = new_node(tx, pi, goal, &off);
+		err = new_node(tx, pi, &off);
 		if (err)
 			return err;
 		((uint64_t *)pmfs_ptr(sb, off))[0] = pi->root;
@@ -96,7 +95,7 @@ int pmfs_map_create_run(struct pmfs_tx *tx, struct pmfs_inode *pi,
 	slot = &pi->root;
 	for (unsigned level = pi->height; level > 0; level--) {
 		if (!*slot) {
-			err = new_node(tx, pi, goal, &off);
+			err = new_node(tx, pi, &off);
 			if (err)
 				return err;
 			if (!fresh)
@@ -116,12 +115,14 @@ int pmfs_map_create_run(struct pmfs_tx *tx, struct pmfs_inode *pi,
 	}
 	if (!*slot) {
 		if (!ra) {
-			err = pmfs_alloc_block(tx, goal, &off);
+			uint64_t one;
+
+			err = pmfs_alloc_data(tx, goal, index, 1, &off, &one);
 		} else {
-			/* after the map's nodes, so they do not split it */
 			if (!ra->left)
-				err = pmfs_alloc_run(tx, goal, ra->want ?: 1,
-						     &ra->off, &ra->left);
+				err = pmfs_alloc_data(tx, goal, index,
+						      ra->want ?: 1,
+						      &ra->off, &ra->left);
 			if (!err) {
 				off = ra->off;
 				ra->off += PMFS_BLOCK_SIZE;
@@ -525,16 +526,22 @@ static int get_blocks_tx(struct pmfs_ii *ii, uint64_t index, uint32_t n,
 
 	if (err)
 		return err;
-	/* the range's holes as runs of blocks in a row, not block by block:
-	 * files growing side by side would take every other block
-	 */
-	for (i = 0; i < n; i++)
-		ra.want += !pmfs_map_lookup(sb, pi, index + i);
 	for (i = 0; i < n && !err; i++) {
 		uint64_t old = pmfs_map_lookup(sb, pi, index + i) &
 			       ~PMFS_PTR_FLAGS, ptr;
 		bool is_new;
 
+		/* Each row of holes as one run of blocks, not block by
+		 * block (files growing side by side would take every other
+		 * block), and never across blocks the file has: the run
+		 * keeps the row's alignment (pmfs_alloc_data).
+		 */
+		if (!old && !ra.left) {
+			ra.want = 1;
+			while (i + ra.want < n &&
+			       !pmfs_map_lookup(sb, pi, index + i + ra.want))
+				ra.want++;
+		}
 		err = pmfs_map_create_run(&tx, pi, index + i, &ra, &ptr,
 					  &is_new);
 		if (err)

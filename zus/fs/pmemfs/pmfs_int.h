@@ -186,11 +186,23 @@ int pmfs_bitmap_init(struct pmfs_sb *sb, struct pmfs_bitmap *bm, int which,
 		     uint64_t *pmap, uint64_t nbits, uint64_t first);
 void pmfs_bitmap_fini(struct pmfs_bitmap *bm);
 int pmfs_alloc_block(struct pmfs_tx *tx, uint64_t goal, uint64_t *off);
-/* Up to want free blocks in a row, the first at or after goal as
- * pmfs_alloc_block picks it, in one step: *got (1..want) blocks from *off.
+/*
+ * A file's data: up to want free blocks in a row for the file's block
+ * index, in one step: *got (1..want) blocks from *off. The first is goal
+ * (the block after the file's previous one) when that is free, so a run
+ * goes on where it stopped; else a block that is index modulo
+ * PMFS_DATA_ALIGN with room for MIN(want, PMFS_ALIGN_NEED) blocks, so file
+ * offset and device offset agree modulo 2 MiB as they would in one run
+ * (whatever the writers, the runs of a file keep the one alignment); else
+ * the first free block, as pmfs_alloc_block.
  */
-int pmfs_alloc_run(struct pmfs_tx *tx, uint64_t goal, uint64_t want,
-		   uint64_t *off, uint64_t *got);
+#define PMFS_DATA_ALIGN	512	/* blocks: 2 MiB */
+#define PMFS_ALIGN_NEED	64	/* blocks: 256 KiB */
+#define PMFS_NO_ALIGN	UINT64_MAX
+int pmfs_alloc_data(struct pmfs_tx *tx, uint64_t goal, uint64_t index,
+		    uint64_t want, uint64_t *off, uint64_t *got);
+/* A map node: the lowest free block, away from the runs of file data. */
+int pmfs_alloc_meta(struct pmfs_tx *tx, uint64_t *off);
 int pmfs_free_blocks(struct pmfs_tx *tx, uint64_t off, uint64_t count);
 int pmfs_alloc_ino(struct pmfs_tx *tx, uint64_t *ino);
 int pmfs_free_ino(struct pmfs_tx *tx, uint64_t ino);
@@ -227,11 +239,11 @@ uint64_t pmfs_map_lookup(struct pmfs_sb *sb, const struct pmfs_inode *pi,
 int pmfs_map_create(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t index,
 		    uint64_t *ptr, bool *is_new);
 /* The same taking the block of a hole from ra: runs of up to ra->want
- * blocks in a row (pmfs_alloc_run), taken after the map's nodes.
+ * blocks in a row (pmfs_alloc_data).
  */
 struct pmfs_run_alloc {
 	uint64_t off, left;	/* the rest of the current run */
-	uint64_t want;		/* holes still to fill */
+	uint64_t want;		/* holes still to fill in this row */
 };
 int pmfs_map_create_run(struct pmfs_tx *tx, struct pmfs_inode *pi,
 			uint64_t index, struct pmfs_run_alloc *ra,

@@ -106,7 +106,7 @@ static uint64_t count_holes(struct pmfs_sb *sb, const struct pmfs_inode *pi,
 
 static int new_node(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t *off)
 {
-	int err = pmfs_alloc_block(tx, 0, off);
+	int err = pmfs_alloc_meta(tx, off);
 
 	if (err)
 		return err;
@@ -256,12 +256,14 @@ static int alloc_range(struct pmfs_sb *sb, struct pmfs_inode *pi,
 			if (err)
 				break;
 			if (!*slot) {
+				uint64_t one;
+
 				if (!goal && i)
 					goal = pmfs_map_lookup(sb, pi, i - 1) &
 					       ~PMFS_PTR_FLAGS;
 				if (goal)
 					goal += PMFS_BLOCK_SIZE;
-				err = pmfs_alloc_block(&tx, goal, &b);
+				err = pmfs_alloc_data(&tx, goal, i, 1, &b, &one);
 				if (err)
 					break;
 				pmem_memset_nodrain(pmfs_ptr(sb, b), 0,

@@ -563,7 +563,8 @@ void t_readdir(void)
 /*
  * Two files grown side by side through the fast path (512 KiB per
  * GET_BLOCK, taking turns): each answer is one run of blocks in a row on
- * the device, not every other block.
+ * the device, not every other block, and every block's device offset is
+ * its file offset modulo 2 MiB (the map's nodes are elsewhere).
  */
 static void t_side_by_side(struct pmfs_sb *sb)
 {
@@ -578,7 +579,7 @@ static void t_side_by_side(struct pmfs_sb *sb)
 	REQUIRE(!t_walk(sb, "s1", &f[1]));
 	for (int round = 0; round < 8; round++) {
 		for (int k = 0; k < 2; k++) {
-			uint32_t in_row = 1;
+			uint32_t in_row = 1, aligned = 0;
 
 			CHECK_EQ(pmfs_get_blocks(f[k], (uint64_t)round << 19,
 						 1 << 19, PMFS_GB_WRITE, offs,
@@ -587,8 +588,23 @@ static void t_side_by_side(struct pmfs_sb *sb)
 			for (uint32_t i = 1; i < nr; i++)
 				in_row += offs[i] == offs[i - 1] + 4096;
 			CHECK_EQ(in_row, 128);
+			for (uint32_t i = 0; i < nr; i++)
+				aligned += offs[i] % (2 << 20) ==
+					   (((uint64_t)round << 19) + i * 4096) %
+						   (2 << 20);
+			CHECK_EQ(aligned, 128);
 		}
 	}
+	/* a range with a block already there: the runs around it keep the
+	 * alignment too (no run across the block the file has)
+	 */
+	CHECK_EQ(pmfs_get_blocks(f[0], 8ULL << 20 | 5 << 12, 4096,
+				 PMFS_GB_WRITE, offs, 1, &nr, &rf), 0);
+	CHECK_EQ(pmfs_get_blocks(f[0], 8ULL << 20, 1 << 19, PMFS_GB_WRITE,
+				 offs, 128, &nr, &rf), 0);
+	CHECK_EQ(nr, 128);
+	for (uint32_t i = 0; i < nr; i++)
+		CHECK_EQ(offs[i] % (2 << 20), (uint64_t)i * 4096);
 	pmfs_iput(f[0]);
 	pmfs_iput(f[1]);
 	CHECK_EQ(t_unlink(sb, "s0"), 0);
