@@ -111,29 +111,6 @@ static uint64_t scan(const struct pmfs_bitmap *bm, uint64_t from, uint64_t to)
 	return UINT64_MAX;
 }
 
-static uint64_t find_free(struct pmfs_bitmap *bm, uint64_t goal)
-{
-	uint64_t g0, r;
-
-	if (goal < bm->first || goal >= bm->nbits)
-		goal = bm->hint < bm->nbits ? bm->hint : bm->first;
-	g0 = goal / PMFS_BITS_PER_GROUP;
-	for (uint64_t i = 0; i <= bm->ngroups; i++) {
-		uint64_t g = (g0 + i) % bm->ngroups;
-		uint64_t from = g * PMFS_BITS_PER_GROUP;
-		uint64_t to = MIN(from + PMFS_BITS_PER_GROUP, bm->nbits);
-
-		if (!bm->group_free[g])
-			continue;
-		if (i == 0)
-			from = goal;
-		r = scan(bm, from, to);
-		if (r != UINT64_MAX)
-			return r;
-	}
-	return UINT64_MAX;
-}
-
 /* Free bits in a row from b, counting up to max. */
 static uint64_t run_free(const struct pmfs_bitmap *bm, uint64_t b, uint64_t max)
 {
@@ -146,14 +123,16 @@ static uint64_t run_free(const struct pmfs_bitmap *bm, uint64_t b, uint64_t max)
 }
 
 /*
- * The first bit c at or after goal (wrapping round, as find_free) with
- * c % PMFS_DATA_ALIGN == rem and at least need free bits in a row from it,
- * among the first ALIGN_SCAN candidates in groups with room, or
- * UINT64_MAX. Groups are whole multiples of PMFS_DATA_ALIGN bits.
+ * The first bit at or after goal (the hint when goal is out of range),
+ * wrapping round, in groups with at least need free bits: with rem
+ * PMFS_NO_ALIGN any free bit; else, among the first ALIGN_SCAN
+ * candidates, one that is rem modulo PMFS_DATA_ALIGN with need free bits
+ * in a row from it. UINT64_MAX when there is none. Groups are whole
+ * multiples of PMFS_DATA_ALIGN bits.
  */
 #define ALIGN_SCAN	16384	/* candidates: 32 GiB of device */
-static uint64_t find_aligned(struct pmfs_bitmap *bm, uint64_t goal,
-			     uint64_t rem, uint64_t need)
+static uint64_t find_bits(struct pmfs_bitmap *bm, uint64_t goal, uint64_t rem,
+			  uint64_t need)
 {
 	uint64_t g0, tried = 0;
 
@@ -172,6 +151,12 @@ static uint64_t find_aligned(struct pmfs_bitmap *bm, uint64_t goal,
 			from = goal;
 		if (from < bm->first)
 			from = bm->first;
+		if (rem == PMFS_NO_ALIGN) {
+			c = scan(bm, from, to);
+			if (c != UINT64_MAX)
+				return c;
+			continue;
+		}
 		c = from - from % PMFS_DATA_ALIGN + rem;
 		if (c < from)
 			c += PMFS_DATA_ALIGN;
@@ -211,8 +196,8 @@ static void dram_set(struct pmfs_bitmap *bm, uint64_t start, uint64_t count,
  * map at once and on pmem when the journal has the record. The first is
  * goal when it is free; else, when rem is not PMFS_NO_ALIGN, the first bit
  * at or after goal that is rem modulo PMFS_DATA_ALIGN with room for
- * MIN(want, PMFS_ALIGN_NEED) (find_aligned); else the first free bit at or
- * after goal (find_free).
+ * MIN(want, PMFS_ALIGN_NEED); else the first free bit at or after goal
+ * (find_bits).
  */
 static int alloc_bits(struct pmfs_tx *tx, struct pmfs_bitmap *bm,
 		      uint64_t goal, uint64_t rem, uint64_t want,
@@ -226,11 +211,11 @@ static int alloc_bits(struct pmfs_tx *tx, struct pmfs_bitmap *bm,
 		if (goal >= bm->first && run_free(bm, goal, 1))
 			b = goal;
 		else
-			b = find_aligned(bm, goal, rem,
-					 MIN(want, PMFS_ALIGN_NEED));
+			b = find_bits(bm, goal, rem,
+				      MIN(want, PMFS_ALIGN_NEED));
 	}
 	if (bm->nfree && b == UINT64_MAX)
-		b = find_free(bm, goal);
+		b = find_bits(bm, goal, PMFS_NO_ALIGN, 1);
 	if (b == UINT64_MAX) {
 		pthread_mutex_unlock(&bm->lock);
 		return -ENOSPC;
