@@ -148,23 +148,29 @@ void zuf_ec_fill(struct inode *inode, u64 gen, u64 first, const u64 *bns,
 bool zuf_ec_lookup(struct inode *inode, u64 first, u32 nr, bool write,
 		   u64 *bns)
 {
-	struct zuf_inode_info *zii = ZUF_II(inode);
-	u32 i;
+	XA_STATE(xas, &ZUF_II(inode)->ec, first);
+	void *e;
+	u32 i = 0;
 
-	for (i = 0; i < nr; i++) {
-		void *e = xa_load(&zii->ec, first + i);
+	/* one walk down the tree for the range, not one per block */
+	rcu_read_lock();
+	xas_for_each(&xas, e, first + nr - 1) {
 		unsigned long v;
 
-		if (!e || !xa_is_value(e))
-			goto miss;
+		if (xas_retry(&xas, e))
+			continue;
+		if (xas.xa_index != first + i || !xa_is_value(e))
+			break;	/* a block not cached */
 		v = xa_to_value(e);
 		if (write && !(v & EC_WRITABLE))
-			goto miss;
-		bns[i] = (u64)(v >> 1) << PAGE_SHIFT;
+			break;
+		bns[i++] = (u64)(v >> 1) << PAGE_SHIFT;
 	}
-	atomic_long_inc(&ec_hits);
-	return true;
-miss:
+	rcu_read_unlock();
+	if (i == nr) {
+		atomic_long_inc(&ec_hits);
+		return true;
+	}
 	atomic_long_inc(&ec_misses);
 	return false;
 }
