@@ -214,8 +214,11 @@ static void zuf_trim_size(struct inode *inode, loff_t old_size, loff_t end)
 	kfree(zsa);
 }
 
-/* Blocks of one cached IO looked up on the stack: no allocation. */
-#define ZUF_EC_STACK	16
+/*
+ * An IO served from the extent cache goes in pieces of up to this many
+ * blocks, looked up into an array on the stack: no allocation per IO.
+ */
+#define ZUF_EC_STACK	64
 
 /* The GET_BLOCK request of one IO, allocated at its first use. */
 static struct zufs_ioc_get_block *zuf_gb_get(struct zufs_ioc_get_block **gb)
@@ -228,9 +231,9 @@ static struct zufs_ioc_get_block *zuf_gb_get(struct zufs_ioc_get_block **gb)
 /*
  * The fast path of read_iter/write_iter (inode locked by the caller).
  * Returns bytes done, or -errno when none; -EOPNOTSUPP before anything
- * was done means the plugin wants READ/WRITE. An IO of up to ZUF_EC_STACK
- * blocks all in the extent cache allocates nothing and asks the server
- * nothing; the GET_BLOCK request is allocated when needed.
+ * was done means the plugin wants READ/WRITE. Blocks all in the extent
+ * cache are done ZUF_EC_STACK at a time, allocating nothing and asking
+ * the server nothing; the GET_BLOCK request is allocated when needed.
  */
 ssize_t zuf_fast_rw(struct kiocb *kiocb, struct iov_iter *iter, bool write)
 {
@@ -259,18 +262,20 @@ ssize_t zuf_fast_rw(struct kiocb *kiocb, struct iov_iter *iter, bool write)
 		}
 		len = min_t(size_t, len, (size_t)ZUFS_GB_MAX * PAGE_SIZE -
 					 offset_in_page(pos));
-		nr = DIV_ROUND_UP(offset_in_page(pos) + len, PAGE_SIZE);
-		if (nr > ZUF_EC_STACK) {
-			if (!zuf_gb_get(&gb)) {
-				err = -ENOMEM;
-				break;
-			}
-			bns = gb->bns;
-		}
 		cached = zuf_ec_enabled(inode) &&
-			 (!write || zuf_ec_write_ok(inode, pos, len)) &&
-			 zuf_ec_lookup(inode, pos >> PAGE_SHIFT, nr, write,
-				       bns);
+			 (!write || zuf_ec_write_ok(inode, pos, len));
+		if (cached) {
+			size_t clen = min_t(size_t, len,
+					    (size_t)ZUF_EC_STACK * PAGE_SIZE -
+					    offset_in_page(pos));
+
+			nr = DIV_ROUND_UP(offset_in_page(pos) + clen,
+					  PAGE_SIZE);
+			cached = zuf_ec_lookup(inode, pos >> PAGE_SHIFT, nr,
+					       write, bns);
+			if (cached)
+				len = clen;
+		}
 		if (!cached) {
 			if (!zuf_gb_get(&gb)) {
 				err = -ENOMEM;
