@@ -41,7 +41,8 @@ uint64_t pmfs_map_lookup(struct pmfs_sb *sb, const struct pmfs_inode *pi,
 	return ptr && pmfs_blk_ok(sb, ptr) ? ptr : 0;
 }
 
-static int new_node(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t *off)
+int pmfs_map_new_node(struct pmfs_tx *tx, struct pmfs_inode *pi,
+		      uint64_t *off)
 {
 	int err = pmfs_alloc_meta(tx, off);
 
@@ -84,7 +85,7 @@ int pmfs_map_create_run(struct pmfs_tx *tx, struct pmfs_inode *pi,
 				pi->height++;
 			break;
 		}
-		err = new_node(tx, pi, &off);
+		err = pmfs_map_new_node(tx, pi, &off);
 		if (err)
 			return err;
 		((uint64_t *)pmfs_ptr(sb, off))[0] = pi->root;
@@ -95,7 +96,7 @@ int pmfs_map_create_run(struct pmfs_tx *tx, struct pmfs_inode *pi,
 	slot = &pi->root;
 	for (unsigned level = pi->height; level > 0; level--) {
 		if (!*slot) {
-			err = new_node(tx, pi, &off);
+			err = pmfs_map_new_node(tx, pi, &off);
 			if (err)
 				return err;
 			if (!fresh)

@@ -236,6 +236,9 @@ void pmfs_unlock_many(struct pmfs_ii **v, int n);
 /* data.c */
 uint64_t pmfs_map_lookup(struct pmfs_sb *sb, const struct pmfs_inode *pi,
 			 uint64_t index);
+/* A zeroed map node (pmfs_alloc_meta), counted in the inode's blocks. */
+int pmfs_map_new_node(struct pmfs_tx *tx, struct pmfs_inode *pi,
+		      uint64_t *off);
 int pmfs_map_create(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t index,
 		    uint64_t *ptr, bool *is_new);
 /* The same taking the block of a hole from ra: runs of up to ra->want

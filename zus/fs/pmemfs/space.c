@@ -104,17 +104,6 @@ static uint64_t count_holes(struct pmfs_sb *sb, const struct pmfs_inode *pi,
 
 /* ~~~~ slots ~~~~ */
 
-static int new_node(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t *off)
-{
-	int err = pmfs_alloc_meta(tx, off);
-
-	if (err)
-		return err;
-	pmem_memset_nodrain(pmfs_ptr(tx->sb, *off), 0, PMFS_BLOCK_SIZE);
-	pi->blocks++;
-	return 0;
-}
-
 /* The slot of file block index. create: build the path (taller tree, new
  * nodes); else NULL when the path does not exist. The inode is logged.
  */
@@ -139,7 +128,7 @@ static int map_slot(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t index,
 					pi->height++;
 				break;
 			}
-			err = new_node(tx, pi, &off);
+			err = pmfs_map_new_node(tx, pi, &off);
 			if (err)
 				return err;
 			node_of(sb, off)[0] = pi->root;
@@ -153,7 +142,7 @@ static int map_slot(struct pmfs_tx *tx, struct pmfs_inode *pi, uint64_t index,
 		if (!*slot) {
 			if (!create)
 				return 0;
-			err = new_node(tx, pi, &off);
+			err = pmfs_map_new_node(tx, pi, &off);
 			if (!err)
 				err = pmfs_tx_add(tx, slot, 8);
 			if (err)
